@@ -1,0 +1,8 @@
+.PHONY: run test lint bench evaluate retrain worker
+run:        ; ./scripts/run.sh
+test:       ; ./scripts/test.sh
+lint:       ; .venv/bin/ruff check . && .venv/bin/ruff format --check .
+bench:      ; for f in bench/bench_*.py; do .venv/bin/python $$f; done
+evaluate:   ; .venv/bin/python manage.py evaluate --out docs/evaluation
+retrain:    ; .venv/bin/python manage.py retrain --sync
+worker:     ; .venv/bin/celery -A shop worker -Q default,ml -l info

@@ -1,0 +1,77 @@
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.text import slugify
+
+
+class Category(models.Model):
+    """A node of the taxonomy derived from product names (the data set has none)."""
+
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=90, unique=True)
+    description = models.CharField(max_length=255, blank=True)
+    # keywords that define the category, shown to operators (how it was derived)
+    keywords = models.CharField(max_length=255, blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify(self.name)[:90]
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:category", args=[self.pk])
+
+
+class Product(models.Model):
+    stock_code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=255)
+    slug = models.SlugField(max_length=255, blank=True)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
+    price = models.DecimalField(
+        max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    stock = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    # how many units were sold in the imported history and since: for sorting
+    # by popularity without a join on every category page
+    units_sold = models.PositiveIntegerField(default=0, db_index=True)
+    first_sold_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            models.Index(fields=["category", "price"]),
+            models.Index(fields=["name"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(price__gt=0), name="product_price_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.stock_code})"
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify(self.name)[:255]
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        if self.slug:
+            return reverse("catalog:product_slug", args=[self.pk, self.slug])
+        return reverse("catalog:product", args=[self.pk])
+
+    @property
+    def in_stock(self) -> bool:
+        return self.is_active and self.stock > 0

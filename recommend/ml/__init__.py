@@ -1,0 +1,1 @@
+"""Pure machine learning: arrays, sparse matrices, tensors. Never imports Django."""

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Command 1: set up and run the shop on the embedded default (SQLite,
+# in-process Celery, local-memory cache). A second run skips what is done.
+source "$(dirname "$0")/_venv.sh"
+ensure_requirements requirements.txt
+export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-shop.settings.dev}"
+echo "==> applying database migrations"
+.venv/bin/python manage.py migrate --noinput
+echo "==> importing the Online Retail data set (skipped when already imported)"
+.venv/bin/python manage.py import_online_retail --if-empty
+echo "==> starting the shop on http://127.0.0.1:${PORT:-8000}/"
+exec .venv/bin/python manage.py runserver "127.0.0.1:${PORT:-8000}"

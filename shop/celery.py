@@ -1,0 +1,16 @@
+"""The one Celery app. Configured from Django settings (CELERY_ namespace),
+tasks autodiscovered from every app's tasks.py. Periodic tasks are all listed
+here, each with its schedule next to it."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings.dev")
+
+app = Celery("shop")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {}

@@ -1,0 +1,14 @@
+"""The embedded default: SQLite, local-memory cache, Celery tasks run in-process.
+
+Eager Celery is set explicitly here, never derived from a missing broker."""
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR, env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://shop-dev")}
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_BROKER_URL = "memory://"
+DEMO_LOGIN_ENABLED = env.bool("DEMO_LOGIN_ENABLED", default=True)
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

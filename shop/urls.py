@@ -1,0 +1,29 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import views
+
+api_patterns = [
+    path("", include("catalog.api_urls")),
+    path("", include("profiles.api_urls")),
+    path("", include("checkout.api_urls")),
+    path("", include("recommend.api_urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("about/", views.about, name="about"),
+    path("health/", views.health, name="health"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("api/", include(api_patterns)),
+    path("", include("catalog.urls")),
+    path("", include("profiles.urls")),
+    path("", include("checkout.urls")),
+    path("", include("recommend.urls")),
+]
+
+handler404 = "shop.views.page_not_found"

@@ -1,0 +1,83 @@
+"""Suite-wide fixtures: which database and broker the run uses, and a real
+Celery worker process for the tests that must prove the real path."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_report_header(config):
+    db = "PostgreSQL" if settings.USING_POSTGRES else "SQLite (fallback: PostgreSQL not reachable)"
+    broker = "Redis" if settings.USING_REDIS else "in-memory, eager Celery (fallback: Redis not reachable)"
+    return [f"shop test database: {db}", f"shop broker/cache: {broker}"]
+
+
+def _test_database_url() -> str:
+    from django.db import connection
+
+    s = connection.settings_dict
+    return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+@pytest.fixture
+def celery_worker_proc(transactional_db):
+    """A real `celery worker` process reading tasks from Redis and writing to
+    the test database. Tasks sent during the test go through the broker."""
+    if not (settings.USING_POSTGRES and settings.USING_REDIS):
+        pytest.skip("needs PostgreSQL and Redis (a real worker cannot share an SQLite test database)")
+    from shop.celery import app
+
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "shop.settings.test",
+           "TEST_DATABASE_URL": _test_database_url(), "PYTHONUNBUFFERED": "1"}
+    log_path = ROOT / "var" / f"celery-worker-{os.getpid()}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = open(log_path, "w")
+    app.control.purge()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "shop", "worker", "-Q", "default,ml", "--pool=solo",
+         "--concurrency=1", "-l", "info", "--without-gossip", "--without-mingle", "--without-heartbeat",
+         "-n", f"test-{os.getpid()}@%h"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    old_eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"celery worker exited early, see {log_path}:\n{log_path.read_text()[-3000:]}")
+            if app.control.ping(timeout=0.5):
+                break
+        else:
+            raise RuntimeError(f"celery worker did not start in 60 s, see {log_path}")
+        proc.log_path = log_path
+        yield proc
+    finally:
+        app.conf.task_always_eager = old_eager
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        log.close()
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
+    """Poll until predicate() is truthy; returns its value or fails the test."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"condition not met within {timeout} s")
