@@ -6,7 +6,9 @@ class Customer(models.Model):
     """A shopper with an account. Imported customers keep their data-set id."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer")
-    external_id = models.PositiveIntegerField(null=True, blank=True, unique=True, help_text="CustomerID in the data set")
+    external_id = models.PositiveIntegerField(
+        null=True, blank=True, unique=True, help_text="CustomerID in the data set"
+    )
     country = models.CharField(max_length=64, blank=True)
     is_imported = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

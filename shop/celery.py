@@ -5,7 +5,6 @@ here, each with its schedule next to it."""
 import os
 
 from celery import Celery
-from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings.dev")
 

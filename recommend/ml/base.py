@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -91,7 +92,7 @@ class Recommender(ABC):
         model._after_load(path)
         return model
 
-    def _after_load(self, path: Path) -> None:
+    def _after_load(self, path: Path) -> None:  # noqa: B027 - optional hook, empty by default
         """Hook for models with extra files (torch weights)."""
 
 

@@ -7,8 +7,8 @@ n_items + 1 columns and column 0 is never a real item.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 import scipy.sparse as sp
