@@ -330,7 +330,7 @@ def _order_for_key(key: str, cart: Cart) -> Order | None:
 
 def _order_place_locked(*, cart: Cart, address: Address, shipping_method: str, payment_token: str,
                         coupon_code: str, key: str) -> Order:
-    cart = Cart.objects.select_for_update().select_related("customer__user").get(pk=cart.pk)
+    cart = Cart.objects.select_for_update(of=("self",)).select_related("customer__user").get(pk=cart.pk)
     lines = list(cart.lines.order_by("product_id"))
     if not lines:
         raise EmptyCart("Your cart is empty.")
@@ -427,7 +427,7 @@ def order_confirmation_send(*, order_id: int) -> bool:
 def order_events_record(*, order_id: int) -> bool:
     """Purchase events (one per line) and a coupon_used event, once per order."""
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("customer").filter(pk=order_id).first()
+        order = Order.objects.select_for_update(of=("self",)).select_related("customer").filter(pk=order_id).first()
         if order is None or order.events_recorded_at or order.customer_id is None:
             return False
         for line in order.lines.select_related("product"):
