@@ -331,6 +331,10 @@ def _order_for_key(key: str, cart: Cart) -> Order | None:
 def _order_place_locked(*, cart: Cart, address: Address, shipping_method: str, payment_token: str,
                         coupon_code: str, key: str) -> Order:
     cart = Cart.objects.select_for_update(of=("self",)).select_related("customer__user").get(pk=cart.pk)
+    # A double submit waits here for the first one; once it has committed, its order is the answer.
+    existing = _order_for_key(key, cart)
+    if existing is not None:
+        return existing
     lines = list(cart.lines.order_by("product_id"))
     if not lines:
         raise EmptyCart("Your cart is empty.")
