@@ -28,6 +28,7 @@ class CheckoutForm(forms.Form):
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["country"].choices = [("", "Choose…")] + [(c, c) for c in selectors.country_choices()]
         self.fields["shipping_method"].choices = [

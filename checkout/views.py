@@ -8,6 +8,7 @@ from django.contrib.auth.views import LoginView
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services
@@ -42,6 +43,7 @@ def cart_add(request):
     return _back(request)
 
 
+@ensure_csrf_cookie  # scripts and minimal pages can post to /cart/add/ from here
 def cart_detail(request):
     cart = request_cart(request)
     totals = selectors.cart_totals(cart=cart)
@@ -149,10 +151,9 @@ def checkout(request):
 
 
 def _checkout_page(request, form, cart, status: int = 200) -> HttpResponse:
-    method = form["shipping_method"].value() or "standard"
+    # shipping is added on the review step, once the method is chosen
     return render(request, "checkout/checkout.html", {
-        "form": form, "cart": cart, "test_cards": TEST_CARDS,
-        "totals": selectors.cart_totals(cart=cart, shipping_method=method),
+        "form": form, "cart": cart, "test_cards": TEST_CARDS, "totals": selectors.cart_totals(cart=cart),
     }, status=status)
 
 
