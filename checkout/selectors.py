@@ -103,7 +103,8 @@ def coupon_check(*, coupon: Coupon | None, customer: Customer | None, subtotal: 
     """Raise CouponInvalid with the reason a shopper would need, or return the coupon."""
     now = now or timezone.now()
     if coupon is None or not coupon.is_active:
-        raise CouponInvalid(f"There is no coupon {code.strip().upper() or ''}.".replace("  ", " "),
+        shown = code.strip().upper()
+        raise CouponInvalid(f"There is no coupon {shown}." if shown else "There is no such coupon.",
                             code="coupon_unknown")
     if coupon.valid_from and now < coupon.valid_from:
         raise CouponInvalid(f"Coupon {coupon.code} is not valid yet.", code="coupon_not_started")
