@@ -14,8 +14,8 @@ from django.utils import timezone
 from .models import Customer, Event
 
 # =============================================================================
-# Import of the Online Retail history (owned by the storefront-foundation work;
-# called by shop/management/commands/import_online_retail.py)
+# Storefront foundation (owned by that work): the Online Retail import, called
+# by shop/management/commands/import_online_retail.py, and sign-up
 # =============================================================================
 
 IMPORT_BATCH_SIZE = 2000
@@ -90,6 +90,23 @@ def purchase_events_import_bulk(*, events: Iterable[PurchaseEventRecord], progre
         if progress:
             progress(len(batch))
     return written
+
+
+def customer_sign_up(*, username: str, password: str, email: str = "", country: str = "") -> Customer:
+    """Create a shop account: a user with this password and its Customer.
+    Raises ValueError when the username is taken (the caller validates the
+    password with Django's validators first)."""
+    from django.db import transaction
+
+    User = get_user_model()
+    username = username.strip()
+    if not username:
+        raise ValueError("a username is needed")
+    with transaction.atomic():
+        if User.objects.filter(username__iexact=username).exists():
+            raise ValueError("that username is taken")
+        user = User.objects.create_user(username=username, email=email.strip(), password=password)
+        return Customer.objects.create(user=user, country=country.strip())
 
 
 # =============================================================================
