@@ -182,7 +182,6 @@ RULES: tuple[CategoryRule, ...] = (
             "SATCHEL",
             "WASHBAG",
             "POUCH",
-            "CASE",
         ),
     ),
     CategoryRule(
