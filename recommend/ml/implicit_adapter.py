@@ -85,9 +85,11 @@ class ALS(_ImplicitModel):
         from implicit.cpu.als import AlternatingLeastSquares
 
         c = self.config
-        return AlternatingLeastSquares(factors=int(c["factors"]), regularization=float(c["regularization"]),
-                                       alpha=float(c["alpha"]), iterations=int(c["iterations"]),
-                                       random_state=int(c["seed"]), calculate_training_loss=False)
+        with threadpool_limits(1, "blas"):  # implicit checks (and warns about) BLAS threads here
+            return AlternatingLeastSquares(factors=int(c["factors"]),
+                                           regularization=float(c["regularization"]),
+                                           alpha=float(c["alpha"]), iterations=int(c["iterations"]),
+                                           random_state=int(c["seed"]), calculate_training_loss=False)
 
     def fit(self, data: InteractionData, *, progress: Progress | None = None) -> "ALS":
         self.n_items = data.n_items
