@@ -64,13 +64,15 @@ def _top_k_batch(scores: np.ndarray, k: int) -> np.ndarray:
     row has fewer than k finite scores."""
     s = scores.astype(np.float64, copy=True)
     s[:, 0] = -np.inf
-    k = min(k, s.shape[1] - 1)
+    want, k = k, min(k, s.shape[1] - 1)
     part = np.argpartition(-s, k - 1, axis=1)[:, :k]
     ps = np.take_along_axis(s, part, axis=1)
     order = np.lexsort((part, -ps), axis=1)
     top = np.take_along_axis(part, order, axis=1)
     top_s = np.take_along_axis(ps, order, axis=1)
     top[~np.isfinite(top_s)] = -1
+    if k < want:  # a catalog smaller than K: the rest of the list is empty
+        top = np.pad(top, ((0, 0), (0, want - k)), constant_values=-1)
     return top
 
 
