@@ -55,6 +55,13 @@ SEGMENT_LABELS = {
     "hibernating": "Hibernating",
     "lost": "Lost",
 }
+SEASON_LABELS = {
+    "none": "No orders yet",
+    "christmas": "Christmas buyer: most of the spend from September to December, much of it on Christmas lines",
+    "one-off": "One order so far",
+    "year-round": "All year round",
+    "occasional": "Now and then",
+}
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December"]
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
