@@ -290,7 +290,7 @@ def portraits_compute(
     )
     habit["t"] = pd.to_datetime(habit["t"], utc=True).dt.tz_convert(tz)
     month_hist = _histogram(habit, habit["t"].dt.month - 1, 12, idx)
-    weekday_hist = _histogram(habit, habit["t"].dt.weekday, 7, idx)
+    weekday_hist = _histogram(habit, habit["t"].dt.day_of_week, 7, idx)
     hour_hist = _histogram(habit, habit["t"].dt.hour, 24, idx)
 
     # ---- activity
