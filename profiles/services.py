@@ -113,7 +113,7 @@ def event_record(
         raise InvalidEvent("result_count", "result count must be a whole number of at least 0")
     if kind in REC_KINDS and not (slot and model_version):
         raise InvalidEvent("slot", f"a {kind} event needs a slot and a model version")
-    event = Event.objects.create(
+    fields = dict(
         kind=kind,
         customer=customer,
         session_key=session_key or "",
@@ -128,6 +128,17 @@ def event_record(
         data=data or {},
         created_at=created_at or timezone.now(),
     )
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # A behaviour event may be lost in a database crash but must not make
+        # the page wait for the WAL flush: this one commit skips the wait
+        # (never inside a caller's transaction, such as an order's).
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            event = Event.objects.create(**fields)
+    else:
+        event = Event.objects.create(**fields)
     if customer is not None and kind in PORTRAIT_KINDS:
         customer_id = customer.pk
         transaction.on_commit(lambda: portrait_update_schedule(customer_id=customer_id))
