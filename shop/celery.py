@@ -5,6 +5,7 @@ here, each with its schedule next to it."""
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings.dev")
 
@@ -12,4 +13,16 @@ app = Celery("shop")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    # Nightly at 02:30 (CELERY_TIMEZONE): retrain every registered model, promote what does not regress.
+    "recommend-nightly-retrain": {
+        "task": "recommend.tasks.model_version_train_task",
+        "schedule": crontab(hour=2, minute=30),
+        "kwargs": {"device": "auto"},
+    },
+    # Hourly at minute 5: refit the time-decayed popularity ("pop_recent") on the latest purchases.
+    "recommend-hourly-trending": {
+        "task": "recommend.tasks.trending_refresh_task",
+        "schedule": crontab(minute=5),
+    },
+}

@@ -1,0 +1,7 @@
+"""Name → Recommender class. (Placeholder until the evaluation branch's registry lands on main.)"""
+
+from __future__ import annotations
+
+from .base import Recommender
+
+REGISTRY: dict[str, type[Recommender]] = {}
