@@ -53,6 +53,11 @@ class ModelVersion(models.Model):
         return None if value is None else float(value)
 
     @property
+    def hr10(self) -> float | None:
+        value = (self.metrics or {}).get("hr@10")
+        return None if value is None else float(value)
+
+    @property
     def ndcg10_half_width(self) -> float:
         """Half the width of the 95% bootstrap CI of validation NDCG@10 (0 when unknown)."""
         ci = (self.metrics or {}).get("ndcg@10_ci")
