@@ -120,11 +120,17 @@ class ModelVersionAdmin(admin.ModelAdmin):
     # -- extra pages -------------------------------------------------------------
     def get_urls(self):
         extra = [
-            path("retrain/", self.admin_site.admin_view(require_POST(self.retrain_view)),
-                 name="recommend_modelversion_retrain"),
+            path(
+                "retrain/",
+                self.admin_site.admin_view(require_POST(self.retrain_view)),
+                name="recommend_modelversion_retrain",
+            ),
             path("history/", self.admin_site.admin_view(self.history_view), name="recommend_modelversion_history"),
-            path("rollback/<str:name>/", self.admin_site.admin_view(require_POST(self.rollback_view)),
-                 name="recommend_modelversion_rollback"),
+            path(
+                "rollback/<str:name>/",
+                self.admin_site.admin_view(require_POST(self.rollback_view)),
+                name="recommend_modelversion_rollback",
+            ),
         ]
         return extra + super().get_urls()
 
@@ -138,10 +144,14 @@ class ModelVersionAdmin(admin.ModelAdmin):
         if self._allowed(request):
             models = [m for m in request.POST.getlist("models") if m] or None
             try:
-                run_id = services.model_version_train_request(models=models, device=request.POST.get("device", "auto"),
-                                                              force=bool(request.POST.get("force")))
-                self.message_user(request, f"Training run {run_id} queued on the 'ml' queue "
-                                           f"({', '.join(models) if models else 'all models'}).")
+                run_id = services.model_version_train_request(
+                    models=models, device=request.POST.get("device", "auto"), force=bool(request.POST.get("force"))
+                )
+                self.message_user(
+                    request,
+                    f"Training run {run_id} queued on the 'ml' queue "
+                    f"({', '.join(models) if models else 'all models'}).",
+                )
             except ValueError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
         return HttpResponseRedirect(request.POST.get("next") or reverse("admin:recommend_modelversion_changelist"))
@@ -165,7 +175,10 @@ class ModelVersionAdmin(admin.ModelAdmin):
         return render(request, "admin/recommend/modelversion/history.html", context)
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "model_names": sorted(selectors.model_classes()),
-                         "devices": services.DEVICES,
-                         "can_change": request.user.has_perm("recommend.change_modelversion")}
+        extra_context = {
+            **(extra_context or {}),
+            "model_names": sorted(selectors.model_classes()),
+            "devices": services.DEVICES,
+            "can_change": request.user.has_perm("recommend.change_modelversion"),
+        }
         return super().changelist_view(request, extra_context)

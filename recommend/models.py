@@ -22,7 +22,9 @@ class ModelVersion(models.Model):
     name = models.CharField(max_length=64, db_index=True, help_text='Model family (registry name) or "bundle".')
     version = models.CharField(max_length=64, unique=True, help_text="Version id, also the artifact folder name.")
     run_id = models.CharField(
-        max_length=64, blank=True, db_index=True,
+        max_length=64,
+        blank=True,
+        db_index=True,
         help_text="The training run that made it (a Celery task id); a rerun of the same id does not train twice.",
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.TRAINING, db_index=True)

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from recommend.ml.base import Recommender
-from recommend.ml.registry import REGISTRY
+from recommend.ml.registry import MODELS
 
 from .models import ModelVersion
 
@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 def model_classes() -> Mapping[str, type[Recommender]]:
     """The registered model families, name → Recommender class."""
-    return REGISTRY
+    return MODELS
 
 
 def artifacts_root() -> Path:
@@ -104,8 +104,11 @@ def active_model(name: str) -> LoadedModel | None:
 
     Returns None when no version is active or its artifact cannot be loaded
     (logged): callers fall back to popularity, a page never fails for this."""
-    row = (ModelVersion.objects.filter(name=name, status=ModelVersion.Status.ACTIVE)
-           .values("version", "artifact_path").first())
+    row = (
+        ModelVersion.objects.filter(name=name, status=ModelVersion.Status.ACTIVE)
+        .values("version", "artifact_path")
+        .first()
+    )
     if row is None:
         return None
     cached = _cache.get(row["version"])

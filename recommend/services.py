@@ -62,6 +62,7 @@ def _keep_versions() -> int:
 # -- helpers -----------------------------------------------------------------------
 def _json_safe(value: Any) -> Any:
     """Round-trip through JSON so numpy scalars and arrays become plain values."""
+
     def default(o: Any) -> Any:
         if isinstance(o, np.generic):
             return o.item()
@@ -101,7 +102,7 @@ def new_version_id() -> str:
 
 
 def resolve_device(device: str) -> str:
-    """"auto" → "cuda" when a CUDA device is present, else "cpu"."""
+    """ "auto" → "cuda" when a CUDA device is present, else "cpu"."""
     if device not in DEVICES:
         raise ValueError(f"unknown device {device!r}; choose one of {', '.join(DEVICES)}")
     if device == "cpu":
@@ -150,9 +151,15 @@ class _TqdmProgress:
 
 
 # -- the training run ------------------------------------------------------------
-def model_version_train(*, models: Sequence[str] | None = None, device: str = "auto", force: bool = False,
-                        run_id: str | None = None, config: Mapping[str, Mapping[str, Any]] | None = None,
-                        progress: bool = False) -> list[ModelVersion]:
+def model_version_train(
+    *,
+    models: Sequence[str] | None = None,
+    device: str = "auto",
+    force: bool = False,
+    run_id: str | None = None,
+    config: Mapping[str, Mapping[str, Any]] | None = None,
+    progress: bool = False,
+) -> list[ModelVersion]:
     """Train, evaluate, save and (if it does not regress) promote each model.
 
     models: registry names (default: all). device: auto|cpu|cuda, passed to
@@ -166,9 +173,14 @@ def model_version_train(*, models: Sequence[str] | None = None, device: str = "a
     run_id = run_id or uuid.uuid4().hex
     model_version_fail_stale()
 
-    done = {v.name: v for v in ModelVersion.objects.filter(
-        run_id=run_id, name__in=names,
-        status__in=[ModelVersion.Status.READY, ModelVersion.Status.ACTIVE, ModelVersion.Status.RETIRED])}
+    done = {
+        v.name: v
+        for v in ModelVersion.objects.filter(
+            run_id=run_id,
+            name__in=names,
+            status__in=[ModelVersion.Status.READY, ModelVersion.Status.ACTIVE, ModelVersion.Status.RETIRED],
+        )
+    }
     for row in ModelVersion.objects.filter(run_id=run_id, status=ModelVersion.Status.TRAINING):
         _mark_failed(row, "interrupted: the worker running it was lost; the run was delivered again")
     todo = [n for n in names if n not in done]
@@ -177,8 +189,9 @@ def model_version_train(*, models: Sequence[str] | None = None, device: str = "a
 
     data = _snapshot()
     snapshot = snapshot_summary(data)
-    logger.info("retrain run %s: %s on %s (%s interactions)", run_id, ", ".join(todo), resolved_device,
-                snapshot["interactions"])
+    logger.info(
+        "retrain run %s: %s on %s (%s interactions)", run_id, ", ".join(todo), resolved_device, snapshot["interactions"]
+    )
     versions = list(done.values())
     outer = None
     if progress:
@@ -190,8 +203,19 @@ def model_version_train(*, models: Sequence[str] | None = None, device: str = "a
             if outer is not None:
                 outer.set_postfix_str(name)
             cfg = {**dict((config or {}).get(name, {})), "device": device}
-            versions.append(_train_one(name=name, data=data, snapshot=snapshot, cfg=cfg, device=resolved_device,
-                                       run_id=run_id, force=force, evaluate=True, progress=progress))
+            versions.append(
+                _train_one(
+                    name=name,
+                    data=data,
+                    snapshot=snapshot,
+                    cfg=cfg,
+                    device=resolved_device,
+                    run_id=run_id,
+                    force=force,
+                    evaluate=True,
+                    progress=progress,
+                )
+            )
             if outer is not None:
                 outer.update(1)
     finally:
@@ -222,12 +246,31 @@ def _validation_metrics(name: str, factory, data: InteractionData, progress: boo
     return _json_safe(metrics)
 
 
-def _train_one(*, name: str, data: InteractionData, snapshot: dict, cfg: dict, device: str, run_id: str,
-               force: bool, evaluate: bool, progress: bool, notes: str = "") -> ModelVersion:
+def _train_one(
+    *,
+    name: str,
+    data: InteractionData,
+    snapshot: dict,
+    cfg: dict,
+    device: str,
+    run_id: str,
+    force: bool,
+    evaluate: bool,
+    progress: bool,
+    notes: str = "",
+) -> ModelVersion:
     cls: type[Recommender] = selectors.model_classes()[name]
     version_id = new_version_id()
-    row = ModelVersion.objects.create(name=name, version=version_id, run_id=run_id, status=ModelVersion.Status.TRAINING,
-                                      config=_json_safe(cfg), snapshot=snapshot, device=device, notes=notes)
+    row = ModelVersion.objects.create(
+        name=name,
+        version=version_id,
+        run_id=run_id,
+        status=ModelVersion.Status.TRAINING,
+        config=_json_safe(cfg),
+        snapshot=snapshot,
+        device=device,
+        notes=notes,
+    )
     root = selectors.artifacts_root() / name
     final, tmp = root / version_id, root / f"{TMP_PREFIX}{version_id}"
     started = time.monotonic()
@@ -241,8 +284,16 @@ def _train_one(*, name: str, data: InteractionData, snapshot: dict, cfg: dict, d
         _write_json(tmp / "user_ids.json", _json_safe(data.user_ids.tolist()))
         _write_json(tmp / "metrics.json", metrics)
         _write_json(tmp / "snapshot.json", snapshot)
-        _write_json(tmp / "version.json", {"name": name, "version": version_id, "run_id": run_id, "device": device,
-                                           "config": _json_safe(model.config)})
+        _write_json(
+            tmp / "version.json",
+            {
+                "name": name,
+                "version": version_id,
+                "run_id": run_id,
+                "device": device,
+                "config": _json_safe(model.config),
+            },
+        )
         os.replace(tmp, final)  # atomic on one file system: the folder is whole or absent
     except Exception as exc:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -285,8 +336,9 @@ def model_version_fail_stale(*, older_than: timedelta | None = None) -> int:
     was killed or timed out: mark them failed and remove their temporary
     folders. Returns how many rows it marked."""
     limit = older_than if older_than is not None else timedelta(seconds=train_time_limits()[1])
-    stale = list(ModelVersion.objects.filter(status=ModelVersion.Status.TRAINING,
-                                             created_at__lt=timezone.now() - limit))
+    stale = list(
+        ModelVersion.objects.filter(status=ModelVersion.Status.TRAINING, created_at__lt=timezone.now() - limit)
+    )
     for row in stale:
         _mark_failed(row, f"stale: still training after {limit}; its worker was killed or timed out")
     return len(stale)
@@ -326,8 +378,11 @@ def model_version_promote(*, version: str, force: bool = False) -> ModelVersion:
                 raise ValueError(f"{candidate} cannot be promoted: only trained versions can")
             if selectors.artifact_dir(candidate) is None:
                 raise ValueError(f"{candidate} has no artifact folder to serve from")
-            active = (ModelVersion.objects.select_for_update()
-                      .filter(name=candidate.name, status=ModelVersion.Status.ACTIVE).first())
+            active = (
+                ModelVersion.objects.select_for_update()
+                .filter(name=candidate.name, status=ModelVersion.Status.ACTIVE)
+                .first()
+            )
             ok, reason = promotion_decision(candidate, active)
             if not ok and not force:
                 candidate.notes = _add_note(candidate.notes, f"not promoted: {reason}")
@@ -354,16 +409,16 @@ def model_version_rollback(*, name: str, to_version: str | None = None) -> Model
 
     The active version is retired; the target must still have its artifact."""
     with transaction.atomic():
-        active = (ModelVersion.objects.select_for_update()
-                  .filter(name=name, status=ModelVersion.Status.ACTIVE).first())
+        active = ModelVersion.objects.select_for_update().filter(name=name, status=ModelVersion.Status.ACTIVE).first()
         candidates = ModelVersion.objects.select_for_update().filter(name=name).exclude(artifact_path="")
         if to_version:
             target = candidates.filter(version=to_version).first()
             if target is None:
                 raise ValueError(f"no version {to_version!r} of {name!r} with an artifact")
         else:
-            earlier = candidates.filter(status__in=[ModelVersion.Status.RETIRED, ModelVersion.Status.READY],
-                                        activated_at__isnull=False)
+            earlier = candidates.filter(
+                status__in=[ModelVersion.Status.RETIRED, ModelVersion.Status.READY], activated_at__isnull=False
+            )
             if active is not None:
                 earlier = earlier.filter(created_at__lt=active.created_at)
             target = earlier.order_by("-created_at", "-id").first()
@@ -396,8 +451,12 @@ def model_version_prune(*, name: str, keep: int | None = None) -> int:
     training. Returns how many folders it removed."""
     keep = _keep_versions() if keep is None else keep
     removed = 0
-    others = (ModelVersion.objects.filter(name=name).exclude(artifact_path="")
-              .exclude(status=ModelVersion.Status.ACTIVE).order_by("-created_at", "-id"))
+    others = (
+        ModelVersion.objects.filter(name=name)
+        .exclude(artifact_path="")
+        .exclude(status=ModelVersion.Status.ACTIVE)
+        .order_by("-created_at", "-id")
+    )
     for row in list(others[keep:]):
         shutil.rmtree(selectors.artifacts_root() / row.artifact_path, ignore_errors=True)
         row.artifact_path = ""
@@ -406,18 +465,26 @@ def model_version_prune(*, name: str, keep: int | None = None) -> int:
         removed += 1
     root = selectors.artifacts_root() / name
     if root.is_dir():
-        training = set(ModelVersion.objects.filter(name=name, status=ModelVersion.Status.TRAINING)
-                       .values_list("version", flat=True))
+        training = set(
+            ModelVersion.objects.filter(name=name, status=ModelVersion.Status.TRAINING).values_list(
+                "version", flat=True
+            )
+        )
         for tmp in root.glob(f"{TMP_PREFIX}*"):
-            if tmp.name[len(TMP_PREFIX):] not in training:
+            if tmp.name[len(TMP_PREFIX) :] not in training:
                 shutil.rmtree(tmp, ignore_errors=True)
                 removed += 1
     return removed
 
 
 # -- queueing and trending ---------------------------------------------------------
-def model_version_train_request(*, models: Sequence[str] | None = None, device: str = "auto",
-                                force: bool = False) -> str:
+def model_version_train_request(
+    *,
+    models: Sequence[str] | None = None,
+    device: str = "auto",
+    force: bool = False,
+    config: Mapping[str, Mapping[str, Any]] | None = None,
+) -> str:
     """Queue a training run on the "ml" queue once the current transaction
     commits. Returns the run id (also the Celery task id)."""
     names = _validate_models(models)
@@ -426,7 +493,13 @@ def model_version_train_request(*, models: Sequence[str] | None = None, device: 
     from .tasks import model_version_train_task
 
     run_id = uuid.uuid4().hex
-    kwargs = {"models": names if models else None, "device": device, "force": force, "run_id": run_id}
+    kwargs = {
+        "models": names if models else None,
+        "device": device,
+        "force": force,
+        "run_id": run_id,
+        "config": _json_safe(dict(config or {})),
+    }
     transaction.on_commit(lambda: model_version_train_task.apply_async(kwargs=kwargs, task_id=run_id))
     return run_id
 
@@ -439,9 +512,18 @@ def trending_refresh(*, run_id: str | None = None) -> ModelVersion:
         raise ValueError(f"the trending model {TRENDING_MODEL!r} is not registered")
     run_id = run_id or uuid.uuid4().hex
     data = _snapshot()
-    row = _train_one(name=TRENDING_MODEL, data=data, snapshot=snapshot_summary(data), cfg={"device": "cpu"},
-                     device="cpu", run_id=run_id, force=True, evaluate=False, progress=False,
-                     notes="trending refresh (not evaluated)")
+    row = _train_one(
+        name=TRENDING_MODEL,
+        data=data,
+        snapshot=snapshot_summary(data),
+        cfg={"device": "cpu"},
+        device="cpu",
+        run_id=run_id,
+        force=True,
+        evaluate=False,
+        progress=False,
+        notes="trending refresh (not evaluated)",
+    )
     if row.status == ModelVersion.Status.FAILED:
         raise RuntimeError(f"trending refresh failed: {row.error.strip().splitlines()[-1]}")
     return row

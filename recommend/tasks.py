@@ -15,11 +15,19 @@ _SOFT, _HARD = services.train_time_limits()
 
 
 @shared_task(bind=True, acks_late=True, soft_time_limit=_SOFT, time_limit=_HARD)
-def model_version_train_task(self, *, models: list[str] | None = None, device: str = "auto", force: bool = False,
-                             run_id: str | None = None) -> list[str]:
+def model_version_train_task(
+    self,
+    *,
+    models: list[str] | None = None,
+    device: str = "auto",
+    force: bool = False,
+    run_id: str | None = None,
+    config: dict | None = None,
+) -> list[str]:
     """Train, evaluate and promote models; returns the version ids of the run."""
-    versions = services.model_version_train(models=models, device=device, force=force,
-                                            run_id=run_id or self.request.id)
+    versions = services.model_version_train(
+        models=models, device=device, force=force, run_id=run_id or self.request.id, config=config
+    )
     return [v.version for v in versions]
 
 

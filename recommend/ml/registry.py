@@ -4,4 +4,4 @@ from __future__ import annotations
 
 from .base import Recommender
 
-REGISTRY: dict[str, type[Recommender]] = {}
+MODELS: dict[str, type[Recommender]] = {}

@@ -25,8 +25,10 @@ class Command(BaseCommand):
         try:
             if not sync:
                 run_id = services.model_version_train_request(models=names, device=device, force=force)
-                self.stdout.write(f"queued training run {run_id} on the 'ml' queue "
-                                  f"({', '.join(names) if names else 'all models'}, device {device})")
+                self.stdout.write(
+                    f"queued training run {run_id} on the 'ml' queue "
+                    f"({', '.join(names) if names else 'all models'}, device {device})"
+                )
                 return
             versions = services.model_version_train(models=names, device=device, force=force, progress=True)
         except ValueError as exc:
