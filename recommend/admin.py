@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import io
+from datetime import timedelta
 
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponseRedirect
@@ -41,6 +42,9 @@ def metrics_chart_png(versions: list[ModelVersion]) -> str | None:
         for r in rows:
             if r.status == ModelVersion.Status.ACTIVE:
                 ax.plot([r.created_at], [r.ndcg10], "o", ms=13, mfc="none", mec=line[0].get_color(), mew=2)
+    times = [v.created_at for rows in by_name.values() for v in rows]
+    if max(times) - min(times) < timedelta(days=1):  # one run so far: a readable axis, not years
+        ax.set_xlim(min(times) - timedelta(hours=12), max(times) + timedelta(hours=12))
     ax.set_ylabel("validation NDCG@10")
     ax.set_title("Model versions over time (ringed: active)")
     ax.grid(alpha=0.3)
