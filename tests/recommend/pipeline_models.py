@@ -1,11 +1,12 @@
 """A small real Recommender for the training-pipeline tests, and the store data
-fixture they share.
+they share.
 
 `TinyPop` really fits (item popularity, in "epochs" that report progress) and
 really saves and loads; its config makes it worse on purpose (`sign=-1` ranks
-the least popular first), fail midway (`fail_at_epoch`), or pause while its
-arrays are being written (`save_sleep`) so a test can kill the worker in the
-middle of writing an artifact. Importing this module registers it; the worker
+the least popular first), fail midway (`fail_at_epoch`; with
+`fail_with="time_limit"` it raises what Celery raises past a soft time limit),
+or pause while its arrays are being written (`save_sleep`) so a test can kill
+the worker in the middle of writing an artifact. Importing this module registers it; the worker
 process imports it through CELERY_WORKER_INCLUDE (Celery's --include option).
 """
 
@@ -16,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
+from celery.exceptions import SoftTimeLimitExceeded
 
 from recommend.ml.base import Recommender, mask_padding
 from recommend.ml.registry import MODELS
@@ -38,6 +40,8 @@ class TinyPop(Recommender):
         counts = np.zeros(data.n_items + 1, dtype=np.float32)
         for epoch in range(epochs):
             if self.config.get("fail_at_epoch") == epoch:
+                if self.config.get("fail_with") == "time_limit":  # what Celery raises in a task past its soft limit
+                    raise SoftTimeLimitExceeded()
                 raise RuntimeError(f"boom in epoch {epoch}")
             counts = np.bincount(data.item, minlength=data.n_items + 1).astype(np.float32)
             if progress:

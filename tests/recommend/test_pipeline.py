@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -93,6 +94,16 @@ def test_a_failed_training_is_recorded_and_the_active_version_keeps_serving(stor
     assert broken.status == "failed" and "boom in epoch 1" in broken.error
     assert broken.artifact_path == "" and broken.finished_at is not None
     assert folders(artifacts) == [good.version]  # nothing half-written
+    assert selectors.active_model(NAME).version == good.version
+
+
+def test_a_timed_out_training_is_failed_and_stops_the_run(store, artifacts, fresh_cache):
+    good = train()
+    with pytest.raises(SoftTimeLimitExceeded):
+        train(config={NAME: {"fail_at_epoch": 0, "fail_with": "time_limit"}})
+    timed_out = ModelVersion.objects.exclude(pk=good.pk).get()
+    assert timed_out.status == "failed" and "SoftTimeLimitExceeded" in timed_out.error
+    assert folders(artifacts) == [good.version]
     assert selectors.active_model(NAME).version == good.version
 
 
