@@ -3,11 +3,13 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from tests.recommend.pipeline_models import NAME, make_store
+from recommend.ml.registry import MODELS
+from tests.recommend.pipeline_models import NAME, TinyPop, make_store
 
 
 @pytest.mark.django_db(transaction=True)
-def test_operator_retrains_from_the_admin_and_sees_the_chart(page, screenshot, settings, tmp_path):
+def test_operator_retrains_from_the_admin_and_sees_the_chart(page, screenshot, settings, tmp_path, monkeypatch):
+    monkeypatch.setitem(MODELS, NAME, TinyPop)
     settings.ARTIFACTS_DIR = tmp_path / "artifacts"
     make_store()
     get_user_model().objects.create_superuser("ops", "ops@example.com", "pw-123456")

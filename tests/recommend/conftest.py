@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from .pipeline_models import make_store
+from recommend.ml.registry import MODELS
+
+from .pipeline_models import NAME, TinyPop, make_store
 
 
 @pytest.fixture
@@ -27,3 +29,10 @@ def fresh_cache():
     active_model_cache_clear()
     yield
     active_model_cache_clear()
+
+
+@pytest.fixture
+def tinypop(monkeypatch):
+    """The pipeline tests' model, registered for this test only (other tests see the real registry)."""
+    monkeypatch.setitem(MODELS, NAME, TinyPop)
+    return TinyPop

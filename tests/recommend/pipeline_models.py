@@ -6,8 +6,9 @@ really saves and loads; its config makes it worse on purpose (`sign=-1` ranks
 the least popular first), fail midway (`fail_at_epoch`; with
 `fail_with="time_limit"` it raises what Celery raises past a soft time limit),
 or pause while its arrays are being written (`save_sleep`) so a test can kill
-the worker in the middle of writing an artifact. Importing this module registers it; the worker
-process imports it through CELERY_WORKER_INCLUDE (Celery's --include option).
+the worker in the middle of writing an artifact. Tests register it for their duration (fixture
+`tinypop`); a worker process registers it by importing
+tests/recommend/pipeline_worker_plugin.py (Celery's --include option).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import numpy as np
 from celery.exceptions import SoftTimeLimitExceeded
 
 from recommend.ml.base import Recommender, mask_padding
-from recommend.ml.registry import MODELS
 
 NAME = "test_tinypop"
 
@@ -63,8 +63,6 @@ class TinyPop(Recommender):
     def _load_state(self, arrays):
         self.counts = arrays["counts"]
 
-
-MODELS[NAME] = TinyPop
 
 START = datetime(2011, 1, 3, 10, 0, tzinfo=UTC)
 

@@ -19,7 +19,7 @@ from recommend.models import ModelVersion
 
 from .pipeline_models import NAME
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tinypop")]
 
 
 def train(**kwargs) -> ModelVersion:

@@ -12,7 +12,7 @@ from recommend.models import ModelVersion
 
 from .pipeline_models import NAME
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tinypop")]
 
 
 @pytest.fixture

@@ -16,7 +16,12 @@ from tests.conftest import wait_for
 
 from .pipeline_models import NAME
 
-pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("tinypop"),
+]
 
 
 @pytest.fixture
@@ -25,7 +30,7 @@ def worker_env(monkeypatch, artifacts):
     and the test model (imported through Celery's --include option, which
     the worker reads from CELERY_WORKER_INCLUDE)."""
     monkeypatch.setenv("ARTIFACTS_DIR", str(artifacts))
-    monkeypatch.setenv("CELERY_WORKER_INCLUDE", "tests.recommend.pipeline_models")
+    monkeypatch.setenv("CELERY_WORKER_INCLUDE", "tests.recommend.pipeline_worker_plugin")
     return artifacts
 
 
