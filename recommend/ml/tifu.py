@@ -36,7 +36,7 @@ DAY = 86400.0
 class TIFUKNN(Recommender):
     name: ClassVar[str] = "tifuknn"
     defaults: ClassVar[dict[str, Any]] = {
-        "k": 100, "group_size": 7, "r_b": 0.9, "r_g": 0.7, "alpha": 0.7, "cycle_weight": 0.0,
+        "k": 100, "group_size": 7, "r_b": 1.0, "r_g": 0.6, "alpha": 0.7, "cycle_weight": 0.0,
     }
 
     def __init__(self, **config: Any) -> None:
