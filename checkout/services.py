@@ -155,9 +155,9 @@ def returns_import_historical(
 # Carts, orders, payments
 # =============================================================================
 # --- cart, checkout, orders ---------------------------------------------------------
-# Writes only; reads live in selectors.py. Every service is keyword-only; errors
-# are CheckoutError subclasses (checkout/errors.py) carrying a field and a
-# machine-readable code.
+# Everything below is the cart/checkout/order work. Writes only; reads live in
+# selectors.py. Every service is keyword-only; errors are CheckoutError
+# subclasses (checkout/errors.py) carrying a field and a machine-readable code.
 
 logger = logging.getLogger(__name__)
 
