@@ -216,8 +216,11 @@ def product_svg(*, name: str, category: str = "", size: int = 400) -> str:
     background, accent = PALETTES[digest[0] % len(PALETTES)]
     colours = product_colours(name)
     main = colours[0] if colours else accent
-    if main in ("#f4f1ea", "#efe6cf", "#f1e4c3"):  # white things on a white card: give them an outline colour
-        background = "#e9e3d8"
+    outline = ""
+    if main in ("#f4f1ea", "#efe6cf", "#f1e4c3"):  # white things on a pale card: a darker card and an outline
+        background = "#e2dacb"
+        outline = ' stroke="#b9ad98" stroke-width="2.5"'
+
     second = colours[1] if len(colours) > 1 else _shade(main, 1.45)
     motif = MOTIFS[product_motif(name, category)].format(c=main, d=_shade(main, 0.7), l=second)
     rotation = (digest[1] % 13) - 6
@@ -231,5 +234,5 @@ def product_svg(*, name: str, category: str = "", size: int = 400) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 200" width="{size}" height="{size}" '
         f'role="img" aria-label="{title}"><title>{title}</title>'
         f'<rect width="200" height="200" fill="{background}"/>{dots}'
-        f'<g transform="rotate({rotation} 100 100)">{motif}</g></svg>'
+        f'<g transform="rotate({rotation} 100 100)"{outline}>{motif}</g></svg>'
     )

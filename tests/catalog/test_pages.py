@@ -107,8 +107,16 @@ def test_out_of_stock_product_cannot_be_added(client, candles):
     assert "disabled>Add to cart" in html
 
 
-@pytest.mark.parametrize("url", ["/products/999999/", "/categories/999999/", "/products/999999/x/",
-                                 "/products/999999/image.svg", "/api/products/999999/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/products/999999/",
+        "/categories/999999/",
+        "/products/999999/x/",
+        "/products/999999/image.svg",
+        "/api/products/999999/",
+    ],
+)
 def test_unknown_ids_give_404_not_500(client, url):
     response = client.get(url)
     assert response.status_code == 404
