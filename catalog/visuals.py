@@ -106,6 +106,10 @@ MOTIFS: dict[str, str] = {
     '<rect x="40" y="140" width="90" height="14" rx="3" fill="{l}"/>',
     "toy": '<circle cx="100" cy="100" r="50" fill="{c}"/><path d="M60 70 A50 50 0 0 1 140 70" fill="{l}"/>'
     '<circle cx="100" cy="100" r="12" fill="{d}"/><circle cx="80" cy="84" r="5" fill="#fff"/>',
+    "bear": '<circle cx="62" cy="62" r="20" fill="{d}"/><circle cx="138" cy="62" r="20" fill="{d}"/>'
+    '<circle cx="100" cy="105" r="55" fill="{c}"/><ellipse cx="100" cy="125" rx="24" ry="18" fill="{l}"/>'
+    '<circle cx="80" cy="95" r="6" fill="#333"/><circle cx="120" cy="95" r="6" fill="#333"/>'
+    '<ellipse cx="100" cy="118" rx="8" ry="6" fill="#333"/>',
     "leaf": '<path d="M50 150 C50 80 100 40 160 40 C160 100 120 150 50 150Z" fill="{c}"/><path d="M55 145 C90 110 '
     '120 80 150 50" stroke="{l}" stroke-width="5" fill="none"/>',
     "frame": '<rect x="45" y="45" width="110" height="110" rx="4" fill="{c}"/><rect x="60" y="60" width="80" '
@@ -145,7 +149,7 @@ CATEGORY_MOTIFS: dict[str, str] = {
     "Kitchen & Baking": "cake",
     "Tableware & Mugs": "mug",
     "Toys & Games": "toy",
-    "Baby & Kids": "toy",
+    "Baby & Kids": "bear",
     "Crafts & Sewing": "dots",
     "Cushions & Textiles": "cushion",
     "Bath & Beauty": "flower",
