@@ -223,9 +223,8 @@ def portraits_compute(
     local_time = purchases["created_at"].dt.tz_convert(tz)
     purchases["month"] = local_time.dt.month
     purchases["ym"] = local_time.dt.strftime("%Y-%m")
-    christmas_name = purchases["product_name"].fillna("").str.contains(CHRISTMAS_RE) | purchases[
-        "category_name"
-    ].fillna("").str.contains(CHRISTMAS_RE)
+    christmas_name = _matches(purchases["product_name"], CHRISTMAS_RE) | _matches(purchases["category_name"],
+                                                                                   CHRISTMAS_RE)
     purchases["christmas_value"] = purchases["value"].where(christmas_name, 0.0)
     purchases["autumn_value"] = purchases["value"].where(purchases["month"].isin(AUTUMN_MONTHS), 0.0)
 
@@ -437,6 +436,13 @@ def portraits_compute(
     return out, baseline
 
 
+def _matches(values: pd.Series, pattern: re.Pattern) -> np.ndarray:
+    """pattern.search over a column, once per distinct value."""
+    codes, uniques = pd.factorize(values.fillna(""))
+    hits = np.fromiter((bool(pattern.search(str(u))) for u in uniques), dtype=bool, count=len(uniques))
+    return hits[codes] if len(codes) else np.zeros(0, dtype=bool)
+
+
 def _py(ts):
     return None if ts is None or pd.isna(ts) else pd.Timestamp(ts).to_pydatetime()
 
@@ -477,10 +483,12 @@ def _embeddings(purchases: pd.DataFrame, now: pd.Timestamp, embeddings, muted) -
         return {}
     age = (now - p["created_at"]).dt.total_seconds().to_numpy() / 86400.0
     w = np.exp(-np.log(2) * np.clip(age, 0, None) / EMBEDDING_HALF_LIFE_DAYS) * np.log1p(p["quantity"].to_numpy())
+    from scipy import sparse
+
     rows = pos.loc[p["product_id"].astype("int64")].to_numpy()
     codes, uniq = pd.factorize(p["customer_id"])
-    acc = np.zeros((len(uniq), matrix.shape[1]), dtype=np.float64)
-    np.add.at(acc, codes, matrix[rows] * w[:, None])
+    weights = sparse.csr_matrix((w, (codes, rows)), shape=(len(uniq), len(ids)))  # duplicates are summed
+    acc = np.asarray(weights @ matrix.astype(np.float64))
     norms = np.linalg.norm(acc, axis=1, keepdims=True)
     acc = acc / np.where(norms == 0, 1, norms)
     return {int(c): acc[k].astype(np.float32).tobytes() for k, c in enumerate(uniq)}
@@ -498,7 +506,12 @@ def _fit_clusters(baseline: Baseline, x: np.ndarray, *, n_clusters: int, seed: i
     scale = np.where(scaler.scale_ == 0, 1.0, scaler.scale_)
     z = (x - scaler.mean_) / scale
     k = min(n_clusters, len(np.unique(z, axis=0)))
-    km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(z)
+    from threadpoolctl import threadpool_limits
+
+    # one thread: 4k x 8 is small, and OpenMP threads spinning on a busy
+    # 2-core box cost more than they save (9 s against under 1 s, measured)
+    with threadpool_limits(limits=1):
+        km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(z)
     baseline.scaler_mean = [float(v) for v in scaler.mean_]
     baseline.scaler_scale = [float(v) for v in scale]
     baseline.centroids = [[float(v) for v in c] for c in km.cluster_centers_]
