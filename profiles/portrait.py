@@ -43,6 +43,8 @@ CHURN_STEEPNESS = 2.0
 DEFAULT_GAP_DAYS = 60.0  # usual gap for customers with one order until the baseline knows better
 EMBEDDING_HALF_LIFE_DAYS = 180.0
 N_CLUSTERS = 6
+VIEW_WEIGHT = 0.3  # most that views count in a category affinity, against spend
+VIEWS_FOR_FULL_WEIGHT = 20
 AUTUMN_MONTHS = (9, 10, 11, 12)
 CHRISTMAS_RE = re.compile(r"christmas|xmas|advent|santa|reindeer|nativity|snowflake|bauble", re.I)
 
@@ -138,9 +140,10 @@ def quintile_score(values: np.ndarray, edges: list[float], *, higher_is_better: 
     values = np.asarray(values, dtype=float)
     if not edges:
         return np.full(values.shape, 3, dtype=int)
-    if higher_is_better:
-        return 1 + np.searchsorted(np.asarray(edges), values, side="left")
-    return 5 - np.searchsorted(np.asarray(edges), values, side="right")
+    # a value tied with cut points sits in the middle of them (all tied: 3)
+    edges = np.asarray(edges)
+    rank = (np.searchsorted(edges, values, side="left") + np.searchsorted(edges, values, side="right")) // 2
+    return 1 + rank if higher_is_better else 5 - rank
 
 
 def segment_for(r: int, f: int, frequency: int) -> str:
@@ -225,6 +228,10 @@ def portraits_compute(
     purchases["ym"] = local_time.dt.strftime("%Y-%m")
     christmas_name = _matches(purchases["product_name"], CHRISTMAS_RE) | _matches(purchases["category_name"],
                                                                                    CHRISTMAS_RE)
+    if muted:  # a muted category's lines say nothing about interests, Christmas included
+        muted_pairs = pd.MultiIndex.from_tuples([(c, cat) for c, cats in muted.items() for cat in cats])
+        is_muted = pd.MultiIndex.from_arrays([purchases["customer_id"], purchases["category_id"]]).isin(muted_pairs)
+        christmas_name = christmas_name & ~is_muted
     purchases["christmas_value"] = purchases["value"].where(christmas_name, 0.0)
     purchases["autumn_value"] = purchases["value"].where(purchases["month"].isin(AUTUMN_MONTHS), 0.0)
 
@@ -263,7 +270,10 @@ def portraits_compute(
             continue
         mask = cats == cat
         edges = np.asarray(deciles[str(int(cat))])
-        pct[mask] = np.searchsorted(edges, lp[mask], side="right") / 10.0 + 0.05
+        # ties count half below and half above, so a category of one price sits mid-range
+        below = np.searchsorted(edges, lp[mask], side="left")
+        not_above = np.searchsorted(edges, lp[mask], side="right")
+        pct[mask] = (below + not_above) / 20.0 + 0.05
     purchases["price_pct"] = pct
     purchases["cheap"] = (
         (purchases["price_pct"] < 1 / 3) | (purchases["price"] < DISCOUNT_RATIO * purchases["list_price"])
@@ -310,10 +320,12 @@ def portraits_compute(
     aff["view_share"] = aff["views"] / aff.groupby("customer_id")["views"].transform("sum").replace(0, np.nan)
     aff = aff.fillna({"spend_share": 0.0, "view_share": 0.0})
     has_spend = aff.groupby("customer_id")["spend"].transform("sum") > 0
-    has_views = aff.groupby("customer_id")["views"].transform("sum") > 0
+    n_views = aff.groupby("customer_id")["views"].transform("sum")
+    # views weigh up to 30 %, reached at VIEWS_FOR_FULL_WEIGHT views: a couple
+    # of clicks do not outweigh a year of orders
+    view_weight = VIEW_WEIGHT * np.minimum(1.0, n_views / VIEWS_FOR_FULL_WEIGHT)
     aff["affinity"] = np.where(
-        has_spend & has_views, 0.7 * aff["spend_share"] + 0.3 * aff["view_share"],
-        np.where(has_spend, aff["spend_share"], aff["view_share"]),
+        has_spend, (1 - view_weight) * aff["spend_share"] + view_weight * aff["view_share"], aff["view_share"]
     )
     aff = aff.sort_values(["customer_id", "affinity"], ascending=[True, False])
     affinities: dict[int, list[dict]] = {}

@@ -61,14 +61,27 @@ def test_category_affinities_mix_spend_and_views():
     aff = {a["name"]: a for a in out[1]["category_affinities"]}
     assert aff["Mugs"]["spend_share"] == pytest.approx(0.9) and aff["Mugs"]["view_share"] == 0
     assert aff["Bags"]["view_share"] == pytest.approx(0.5)
-    assert aff["Mugs"]["affinity"] == pytest.approx(0.63)
+    # two views weigh 0.3 * 2/20 = 3 % against spend
+    assert aff["Mugs"]["affinity"] == pytest.approx(0.97 * 0.9)
+    assert aff["Cards"]["affinity"] == pytest.approx(0.03 * 0.5)
     assert out[1]["top_interests"] == ["Mugs", "Bags", "Cards"]
+
+
+def test_a_browser_without_orders_gets_affinities_from_views():
+    out, _ = compute([ev(1, "view", cat=2, cat_name="Bags"), ev(1, "view", product=3, cat=3, cat_name="Cards"),
+                      ev(1, "view", product=4, cat=3, cat_name="Cards")], [1])
+    assert out[1]["top_interests"] == ["Cards", "Bags"]
+    assert out[1]["summary"] == (
+        "A new customer from France who has not bought anything yet, browsing cards and bags so far.")
 
 
 def test_muted_categories_are_left_out():
     rows = [ev(1, qty=1, price=9.0, cat=1, cat_name="Mugs"), ev(1, qty=1, price=1.0, product=2, cat=2, cat_name="Bags")]
     out, _ = compute(rows, [1], muted={1: {1}})
     assert out[1]["top_interests"] == ["Bags"]
+    xmas = [ev(1, name="CHRISTMAS TREE", order=str(m), at=f"2011-{m}-05 09:00") for m in (10, 11)]
+    assert compute(xmas, [1])[0][1]["seasonality"] == "christmas"
+    assert compute(xmas, [1], muted={1: {1}})[0][1]["seasonality"] == "occasional"
     assert out[1]["monetary"] == pytest.approx(10)
 
 
@@ -86,6 +99,8 @@ def test_quintile_scores_put_best_customers_in_five():
     edges = quintile_edges(np.arange(1, 101))
     assert list(quintile_score([1, 50, 100], edges)) == [1, 3, 5]
     assert list(quintile_score([1, 50, 100], edges, higher_is_better=False)) == [5, 3, 1]
+    assert list(quintile_score([7, 7], [7, 7, 7, 7])) == [3, 3]  # one customer alone is average
+    assert list(quintile_score([1, 2, 3, 6, 9], [1, 2, 3, 6])) == [1, 2, 3, 4, 5]
 
 
 @pytest.mark.parametrize(("r", "f", "freq", "segment"), [
