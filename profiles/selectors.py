@@ -9,11 +9,38 @@ from typing import Any
 import pandas as pd
 from django.conf import settings
 from django.db import connection
-from django.db.models import Avg, Count, Max, Sum
+from django.db.models import Avg, Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from .models import Customer, Event, MutedCategory, Portrait, PortraitBaseline
 from .portrait import EVENT_COLUMNS, SEGMENT_LABELS, Baseline
+
+# =============================================================================
+# Storefront foundation (owned by that work): the "shop as a real customer" list
+# =============================================================================
+
+
+def customers_for_demo(*, query: str = "", limit: int = 60) -> QuerySet[Customer]:
+    """Imported customers with their country and order count, most orders
+    first; `query` matches the customer number or the country."""
+    qs = Customer.objects.filter(is_imported=True).select_related("user").annotate(order_count=Count("orders"))
+    query = (query or "").strip()[:64]
+    if query:
+        condition = Q(country__icontains=query)
+        if query.isdigit():
+            condition |= Q(external_id=int(query))
+        qs = qs.filter(condition)
+    return qs.order_by("-order_count", "external_id")[:limit]
+
+
+def customer_get_imported(*, customer_id: int) -> Customer:
+    return Customer.objects.select_related("user").get(pk=customer_id, is_imported=True)
+
+
+# =============================================================================
+# Customers, events, portraits
+# =============================================================================
+
 
 # rec_impression rows are many and say nothing about the shopper's taste
 PORTRAIT_EVENT_KINDS = [k for k in Event.Kind.values if k != Event.Kind.REC_IMPRESSION]
