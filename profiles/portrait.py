@@ -37,7 +37,8 @@ EVENT_COLUMNS = [
 
 BULK_LINE_UNITS = 12  # median units per order line at or above which a buyer is "wholesale-style"
 DISCOUNT_RATIO = 0.95  # paid under 95 % of the list price counts as "under discount"
-PRICE_SENSITIVE = 0.5  # share of lines bought cheap or under discount to call a buyer price sensitive
+PRICE_SENSITIVE = 0.5  # share of cheap lines that makes a buyer price sensitive until a baseline knows better
+PRICE_SENSITIVE_QUANTILE = 0.75  # with a baseline: the top quarter of buyers by that share
 CHURN_MIDPOINT = 2.0  # churn risk is 50 % when the customer is two usual gaps late
 CHURN_STEEPNESS = 2.0
 DEFAULT_GAP_DAYS = 60.0  # usual gap for customers with one order until the baseline knows better
@@ -107,6 +108,7 @@ class Baseline:
     frequency_edges: list[float] = field(default_factory=list)
     monetary_edges: list[float] = field(default_factory=list)
     median_gap_days: float = DEFAULT_GAP_DAYS
+    price_sensitivity_cut: float = PRICE_SENSITIVE
     category_price_deciles: dict[str, list[float]] = field(default_factory=dict)
     scaler_mean: list[float] = field(default_factory=list)
     scaler_scale: list[float] = field(default_factory=list)
@@ -350,6 +352,8 @@ def portraits_compute(
             frequency_edges=quintile_edges(frequency.to_numpy()[buyers]),
             monetary_edges=quintile_edges(monetary.to_numpy()[buyers]),
             median_gap_days=float(gaps.median()) if len(gaps) else DEFAULT_GAP_DAYS,
+            price_sensitivity_cut=float(np.quantile(price_sensitivity.to_numpy()[buyers], PRICE_SENSITIVE_QUANTILE))
+            if buyers.sum() >= 20 else PRICE_SENSITIVE,
             category_price_deciles=deciles,
         )
     r_score = quintile_score(recency.fillna(0).to_numpy(), baseline.recency_edges, higher_is_better=False)
@@ -415,6 +419,7 @@ def portraits_compute(
             "price_band": "" if pp is None else ("budget" if pp < 1 / 3 else "mid" if pp < 2 / 3 else "premium"),
             "price_position": pp,
             "price_sensitivity": ps,
+            "is_price_sensitive": bool(freq > 0 and ps >= baseline.price_sensitivity_cut),
             "avg_basket_units": round(float(avg_units.iat[i]), 2),
             "avg_basket_lines": round(float(avg_lines.iat[i]), 2),
             "avg_basket_value": round(aov, 2),
@@ -580,7 +585,7 @@ def portrait_summarize(portrait: Any) -> str:
         "occasional": ", ordering now and then",
         "one-off": ", with a single order so far",
     }.get(p.seasonality, "")
-    price = " and is price sensitive" if p.price_sensitivity >= PRICE_SENSITIVE else ""
+    price = " and is price sensitive" if p.is_price_sensitive else ""
     if p.price_band == "premium" and not price:
         price = " and chooses the dearer lines"
     first = f"A {kind} buyer{where} who {what}{price}{season}."

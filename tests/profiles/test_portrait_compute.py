@@ -117,7 +117,8 @@ def test_incremental_scoring_uses_the_stored_baseline():
     batch, baseline = compute(rows, list(range(1, 41)))
     again = Baseline.from_dict(baseline.to_dict())
     one, _ = compute([r for r in rows if r["customer_id"] == 7], [7], baseline=again)
-    for field in ("segment", "r_score", "f_score", "m_score", "cluster", "cluster_name", "churn_risk"):
+    for field in ("segment", "r_score", "f_score", "m_score", "cluster", "cluster_name", "churn_risk",
+                  "is_price_sensitive", "price_position"):
         assert one[7][field] == batch[7][field], field
     assert len(set(p["cluster_name"] for p in batch.values())) >= 2
 
@@ -141,7 +142,7 @@ def test_embedding_is_a_unit_vector_leaning_to_recent_purchases():
 
 def test_summary_reads_like_a_sentence():
     p = dict(has_purchases=True, is_bulk_buyer=True, country="France", top_interests=["Christmas decorations"],
-             seasonality="christmas", price_sensitivity=0.7, price_band="budget", segment="loyal", frequency=5,
+             seasonality="christmas", is_price_sensitive=True, price_band="budget", segment="loyal", frequency=5,
              monetary=1234.5, recency_days=12)
     assert portrait_summarize(p) == (
         "A wholesale buyer from France who buys mostly christmas decorations and is price sensitive, stocking up "
