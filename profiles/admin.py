@@ -11,7 +11,7 @@ from .models import Customer, Event, MutedCategory, Portrait, PortraitBaseline
 
 PORTRAIT_READONLY = [
     "summary", "segment", "cluster_name", "recency_days", "frequency", "monetary", "r_score", "f_score", "m_score",
-    "clv_12m", "churn_risk", "top_interests", "price_band", "price_position", "price_sensitivity",
+    "clv_12m", "churn_risk", "top_interests", "price_band", "price_position", "price_sensitivity", "is_price_sensitive",
     "avg_basket_units", "avg_basket_lines", "avg_basket_value", "median_line_units", "is_bulk_buyer",
     "preferred_months", "preferred_weekdays", "preferred_hours", "seasonality", "autumn_share", "christmas_share",
     "country", "tenure_days", "first_activity", "last_activity", "last_purchase", "event_counts",
@@ -75,7 +75,8 @@ class EventAdmin(admin.ModelAdmin):
 class PortraitAdmin(admin.ModelAdmin):
     list_display = ["customer", "segment", "cluster_name", "frequency", "monetary", "clv_12m", "churn_risk",
                     "is_bulk_buyer", "country", "computed_at"]
-    list_filter = ["segment", "cluster_name", "is_bulk_buyer", "seasonality", "price_band", "country"]
+    list_filter = ["segment", "cluster_name", "is_bulk_buyer", "is_price_sensitive", "seasonality", "price_band",
+                   "country"]
     search_fields = ["=customer__external_id", "customer__user__username", "summary"]
     list_select_related = ["customer"]
     fields = ["customer", "charts", *PORTRAIT_READONLY]

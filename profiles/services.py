@@ -368,8 +368,10 @@ def portrait_build(*, customer_id: int) -> Portrait:
     with transaction.atomic():
         Customer.objects.select_for_update().get(pk=customer_id)
         events = events_frame(customer_ids=[customer_id])
-        product_ids = [int(p) for p in events["product_id"].dropna().unique()]
-        vectors = emb.embeddings_load(_embeddings_path(), product_ids) if product_ids else {}
+        bought = events[events["kind"] == "purchase"].dropna(subset=["product_id"]).drop_duplicates("product_id")
+        texts = {int(p): f"{n}. {c}" for p, n, c in zip(bought["product_id"], bought["product_name"],
+                                                        bought["category_name"])}
+        vectors = emb.embeddings_load(_embeddings_path(), texts) if texts else {}
         rows, _ = portraits_compute(
             events=events, customers=customers_frame(customer_ids=[customer_id]), now=portrait_reference_time(),
             baseline=baseline, embeddings=vectors, muted=muted_categories_by_customer([customer_id]),
