@@ -1,1 +1,51 @@
-"""catalog admin."""
+from django.contrib import admin
+from django.db.models import Count
+
+from .models import Category, Product
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "position", "product_count", "keywords"]
+    list_editable = ["position"]
+    search_fields = ["name", "keywords", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    ordering = ["position", "name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_product_count=Count("products"))
+
+    @admin.display(description="products", ordering="_product_count")
+    def product_count(self, obj):
+        return obj._product_count
+
+
+class InStockFilter(admin.SimpleListFilter):
+    title = "stock"
+    parameter_name = "stock_state"
+
+    def lookups(self, request, model_admin):
+        return [("in", "In stock"), ("out", "Out of stock"), ("low", "Low (under 10)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "in":
+            return queryset.filter(stock__gt=0)
+        if self.value() == "out":
+            return queryset.filter(stock=0)
+        if self.value() == "low":
+            return queryset.filter(stock__gt=0, stock__lt=10)
+        return queryset
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["stock_code", "name", "category", "price", "stock", "units_sold", "is_active"]
+    list_display_links = ["stock_code", "name"]
+    list_filter = ["is_active", InStockFilter, "category"]
+    list_editable = ["price", "stock", "is_active"]
+    list_select_related = ["category"]
+    search_fields = ["stock_code", "name"]
+    autocomplete_fields = ["category"]
+    readonly_fields = ["units_sold", "first_sold_at", "created_at", "updated_at"]
+    ordering = ["name"]
+    list_per_page = 50

@@ -1,1 +1,112 @@
-"""catalog selectors."""
+"""Reads of the catalog app: products, categories, search."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Count, Q, QuerySet
+
+from .models import Category, Product
+
+MAX_QUERY_LENGTH = 200
+MAX_QUERY_WORDS = 8
+
+SORTS = {
+    "popular": ("-units_sold", "name"),
+    "price_asc": ("price", "name"),
+    "price_desc": ("-price", "name"),
+    "name": ("name", "id"),
+    "newest": ("-first_sold_at", "name"),
+}
+DEFAULT_SORT = "popular"
+
+
+def product_count() -> int:
+    return Product.objects.count()
+
+
+def category_count() -> int:
+    return Category.objects.count()
+
+
+def category_list(*, with_counts: bool = False) -> QuerySet[Category]:
+    """All categories in display order; with the number of active products when asked."""
+    qs = Category.objects.all()
+    if with_counts:
+        qs = qs.annotate(product_count=Count("products", filter=Q(products__is_active=True))).order_by(
+            "position", "name"
+        )
+    return qs
+
+
+def category_get(*, category_id: int) -> Category:
+    return Category.objects.get(pk=category_id)
+
+
+def product_get(*, product_id: int) -> Product:
+    """An active product with its category; Product.DoesNotExist otherwise."""
+    return Product.objects.select_related("category").get(pk=product_id, is_active=True)
+
+
+def product_list(
+    *,
+    category_id: int | None = None,
+    min_price: Decimal | None = None,
+    max_price: Decimal | None = None,
+    sort: str = DEFAULT_SORT,
+) -> QuerySet[Product]:
+    """Active products, filtered and sorted (sort: one of SORTS)."""
+    qs = Product.objects.filter(is_active=True).select_related("category")
+    if category_id is not None:
+        qs = qs.filter(category_id=category_id)
+    if min_price is not None:
+        qs = qs.filter(price__gte=min_price)
+    if max_price is not None:
+        qs = qs.filter(price__lte=max_price)
+    return qs.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
+
+
+def products_popular(*, limit: int = 12, in_stock_only: bool = True) -> list[Product]:
+    qs = Product.objects.filter(is_active=True).select_related("category")
+    if in_stock_only:
+        qs = qs.filter(stock__gt=0)
+    return list(qs.order_by("-units_sold", "name")[:limit])
+
+
+def search_words(query: str) -> list[str]:
+    """The words of a shopper's query, cut to a sane size (a 10,000-character
+    query is searched by its first words, never an error)."""
+    text = (query or "")[:MAX_QUERY_LENGTH]
+    return re.findall(r"\w+", text, flags=re.UNICODE)[:MAX_QUERY_WORDS]
+
+
+def product_search(*, query: str, queryset: QuerySet[Product] | None = None) -> QuerySet[Product]:
+    """Keyword search over product names (and category names).
+
+    PostgreSQL: full-text search (SearchVector/SearchQuery, English stemming),
+    ranked by relevance then popularity. Other databases (SQLite): every word
+    must occur in the name or the category name (icontains), ranked by popularity.
+    An empty query finds nothing.
+    """
+    qs = queryset if queryset is not None else Product.objects.filter(is_active=True).select_related("category")
+    words = search_words(query)
+    if not words:
+        return qs.none()
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+
+        vector = SearchVector("name", weight="A", config="english") + SearchVector(
+            "category__name", weight="B", config="english"
+        )
+        search_query = SearchQuery(" ".join(words), config="english", search_type="plain")
+        return (
+            qs.annotate(search=vector, rank=SearchRank(vector, search_query))
+            .filter(search=search_query)
+            .order_by("-rank", "-units_sold", "name")
+        )
+    condition = Q()
+    for word in words:
+        condition &= Q(name__icontains=word) | Q(category__name__icontains=word)
+    return qs.filter(condition).order_by("-units_sold", "name")

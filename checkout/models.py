@@ -1,4 +1,13 @@
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
 from django.db import models
+
+
+class PaymentStatus(models.TextChoices):
+    NONE = "", "None (imported)"
+    CAPTURED = "captured", "Captured"
+    REFUNDED = "refunded", "Refunded"
 
 
 class Order(models.Model):
@@ -27,12 +36,37 @@ class Order(models.Model):
     placed_at = models.DateTimeField(db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # --- placed in the shop (empty on imported orders) ---
+    # One checkout attempt = one key: a double click or a retry finds the same order.
+    idempotency_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    email = models.EmailField(blank=True)
+    shipping_method = models.CharField(max_length=20, blank=True)
+    ship_name = models.CharField(max_length=120, blank=True)
+    ship_line1 = models.CharField(max_length=200, blank=True)
+    ship_line2 = models.CharField(max_length=200, blank=True)
+    ship_city = models.CharField(max_length=100, blank=True)
+    ship_postcode = models.CharField(max_length=20, blank=True)
+    coupon_code = models.CharField(max_length=40, blank=True)
+    payment_status = models.CharField(
+        max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.NONE, blank=True
+    )
+    payment_reference = models.CharField(max_length=64, blank=True)
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    events_recorded_at = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["-placed_at"]
         indexes = [models.Index(fields=["customer", "placed_at"])]
 
     def __str__(self) -> str:
         return f"Order {self.number}"
+
+    @property
+    def can_cancel(self) -> bool:
+        return not self.is_historical and self.status in (self.Status.PLACED, self.Status.PAID)
 
 
 class OrderLine(models.Model):
@@ -70,3 +104,104 @@ class Return(models.Model):
 
     def __str__(self) -> str:
         return f"Return {self.number}: {self.quantity} × {self.product_id}"
+
+
+# --- cart, checkout, orders -------------------------------------------------------
+
+
+class Cart(models.Model):
+    """A shopper's cart: a customer's (one per customer) or an anonymous
+    session's (found through the id kept in the session, which survives the
+    session key change at login)."""
+
+    customer = models.OneToOneField(
+        "profiles.Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="cart"
+    )
+    session_key = models.CharField(max_length=64, blank=True, db_index=True)
+    coupon = models.ForeignKey("Coupon", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+
+    def __str__(self) -> str:
+        return f"Cart {self.pk} ({self.customer or self.session_key or 'anonymous'})"
+
+
+class CartLine(models.Model):
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField()
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "product"], name="cartline_one_per_product"),
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="cartline_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.product_id}"
+
+
+class Coupon(models.Model):
+    class Kind(models.TextChoices):
+        PERCENTAGE = "percentage", "Percentage off the subtotal"
+        FIXED = "fixed", "Fixed amount off the subtotal"
+
+    code = models.CharField(max_length=40, unique=True, help_text="Stored upper-case; matched case-insensitively")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    value = models.DecimalField(
+        max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))],
+        help_text="Percent (e.g. 10.00) or an amount in GBP",
+    )
+    min_spend = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
+    valid_from = models.DateTimeField(null=True, blank=True)
+    valid_until = models.DateTimeField(null=True, blank=True)
+    usage_limit = models.PositiveIntegerField(null=True, blank=True, help_text="Total uses; empty = unlimited")
+    once_per_customer = models.BooleanField(default=True)
+    segment = models.CharField(
+        max_length=40, blank=True, help_text="Only customers of this segment may use it; empty = everyone"
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(value__gt=0), name="coupon_value_positive"),
+            models.CheckConstraint(
+                condition=~models.Q(kind="percentage") | models.Q(value__lte=100), name="coupon_percent_max_100"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def save(self, *args, **kwargs):
+        self.code = self.code.strip().upper()
+        super().save(*args, **kwargs)
+
+    @property
+    def label(self) -> str:
+        if self.kind == self.Kind.PERCENTAGE:
+            return f"{self.value.normalize():f}% off"
+        return f"£{self.value} off"
+
+
+class CouponRedemption(models.Model):
+    coupon = models.ForeignKey(Coupon, on_delete=models.PROTECT, related_name="redemptions")
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="coupon_redemption")
+    customer = models.ForeignKey(
+        "profiles.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="coupon_redemptions"
+    )
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.coupon} on {self.order}"

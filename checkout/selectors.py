@@ -1,1 +1,131 @@
-"""checkout selectors."""
+"""Reads of the checkout app: carts, totals, orders, countries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Prefetch, QuerySet, Sum
+from django.utils import timezone
+
+from profiles.models import Customer
+
+from .errors import CouponInvalid
+from .models import Cart, CartLine, Coupon, CouponRedemption, Order, OrderLine
+from .pricing import Totals, price_lines
+
+
+def customer_for_user(*, user) -> Customer | None:
+    """The shopper behind a user; None for anonymous users and staff without a customer row."""
+    if user is None or not user.is_authenticated:
+        return None
+    try:
+        return user.customer
+    except Customer.DoesNotExist:
+        return None
+
+
+def customer_segment(*, customer: Customer | None) -> str:
+    """The customer's segment, filled by the portrait work (`customer.portrait.segment`);
+    empty while no portrait exists."""
+    if customer is None:
+        return ""
+    portrait = getattr(customer, "portrait", None)
+    return str(getattr(portrait, "segment", "") or "")
+
+
+def cart_find(*, customer: Customer | None, cart_id: int | None) -> Cart | None:
+    """A customer's cart, or the anonymous cart whose id the session holds."""
+    if customer is not None:
+        return Cart.objects.filter(customer=customer).first()
+    if cart_id:
+        return Cart.objects.filter(pk=cart_id, customer__isnull=True).first()
+    return None
+
+
+def cart_lines(*, cart: Cart | None) -> list[CartLine]:
+    if cart is None or cart.pk is None:
+        return []
+    return list(cart.lines.select_related("product").order_by("added_at", "id"))
+
+
+def cart_item_count(*, cart: Cart | None) -> int:
+    if cart is None:
+        return 0
+    return cart.lines.aggregate(n=Sum("quantity"))["n"] or 0
+
+
+def cart_totals(*, cart: Cart | None, shipping_method: str | None = None) -> Totals:
+    """Totals from today's database prices. A coupon on the cart that no longer
+    applies (expired, below the minimum spend) gives no discount."""
+    lines = cart_lines(cart=cart)
+    coupon = cart.coupon if cart is not None and cart.coupon_id else None
+    totals = price_lines(lines=[(line.product, line.quantity, line.pk) for line in lines],
+                         shipping_method=shipping_method)
+    if coupon is not None and lines:
+        try:
+            coupon_check(coupon=coupon, customer=cart.customer, subtotal=totals.subtotal)
+        except CouponInvalid:
+            coupon = None
+        totals = price_lines(lines=[(line.product, line.quantity, line.pk) for line in lines],
+                             coupon=coupon, shipping_method=shipping_method)
+    return totals
+
+
+def country_choices() -> list[str]:
+    """Countries of the data set: distinct countries of customers and orders."""
+    countries = set(Order.objects.exclude(country="").values_list("country", flat=True).distinct())
+    countries |= set(Customer.objects.exclude(country="").values_list("country", flat=True).distinct())
+    if not countries:
+        countries = {"United Kingdom"}
+    return sorted(countries)
+
+
+def order_list_for_customer(*, customer: Customer) -> QuerySet[Order]:
+    return Order.objects.filter(customer=customer).order_by("-placed_at", "-id")
+
+
+def order_get_for_customer(*, customer: Customer | None, number: str | None = None, pk: int | None = None) -> Order:
+    """One of the customer's own orders with its lines; Order.DoesNotExist otherwise
+    (another customer's order does not exist for this one)."""
+    if customer is None:
+        raise Order.DoesNotExist
+    qs = Order.objects.filter(customer=customer).prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.select_related("product"))
+    )
+    if number is not None:
+        return qs.get(number=number)
+    return qs.get(pk=pk)
+
+
+def coupon_check(*, coupon: Coupon | None, customer: Customer | None, subtotal: Decimal,
+                 now: datetime | None = None, code: str = "") -> Coupon:
+    """Raise CouponInvalid with the reason a shopper would need, or return the coupon."""
+    now = now or timezone.now()
+    if coupon is None or not coupon.is_active:
+        shown = code.strip().upper()
+        raise CouponInvalid(f"There is no coupon {shown}." if shown else "There is no such coupon.",
+                            code="coupon_unknown")
+    if coupon.valid_from and now < coupon.valid_from:
+        raise CouponInvalid(f"Coupon {coupon.code} is not valid yet.", code="coupon_not_started")
+    if coupon.valid_until and now > coupon.valid_until:
+        raise CouponInvalid(f"Coupon {coupon.code} has expired.", code="coupon_expired")
+    if coupon.usage_limit is not None and coupon.redemptions.count() >= coupon.usage_limit:
+        raise CouponInvalid(f"Coupon {coupon.code} has been used up.", code="coupon_used_up")
+    if coupon.segment and customer_segment(customer=customer) != coupon.segment:
+        raise CouponInvalid(f"Coupon {coupon.code} is not available for your account.", code="coupon_wrong_segment")
+    if coupon.once_per_customer and customer is not None and CouponRedemption.objects.filter(
+        coupon=coupon, customer=customer
+    ).exists():
+        raise CouponInvalid(f"You have already used coupon {coupon.code}.", code="coupon_already_used")
+    if subtotal < coupon.min_spend:
+        raise CouponInvalid(f"Coupon {coupon.code} needs a minimum spend of £{coupon.min_spend}.",
+                            code="coupon_min_spend")
+    return coupon
+
+
+def coupon_find(*, code: str) -> Coupon | None:
+    code = (code or "").strip().upper()
+    if not code:
+        return None
+    return Coupon.objects.filter(code=code).first()

@@ -1,1 +1,113 @@
-"""profiles admin."""
+"""Operators' view of customers, events and portraits, with a segment and
+cluster overview page (linked from the portrait list)."""
+
+from django.contrib import admin
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from . import charts, selectors
+from .models import Customer, Event, MutedCategory, Portrait, PortraitBaseline
+
+PORTRAIT_READONLY = [
+    "summary", "segment", "cluster_name", "recency_days", "frequency", "monetary", "r_score", "f_score", "m_score",
+    "clv_12m", "churn_risk", "top_interests", "price_band", "price_position", "price_sensitivity",
+    "avg_basket_units", "avg_basket_lines", "avg_basket_value", "median_line_units", "is_bulk_buyer",
+    "preferred_months", "preferred_weekdays", "preferred_hours", "seasonality", "autumn_share", "christmas_share",
+    "country", "tenure_days", "first_activity", "last_activity", "last_purchase", "event_counts",
+    "reference_time", "computed_at",
+]
+
+
+def _charts_html(obj) -> str:
+    if obj is None or not obj.pk:
+        return "-"
+    c = charts.portrait_charts(obj)
+    return format_html(
+        '<div style="display:flex;gap:24px;flex-wrap:wrap"><div><h4>Category affinities</h4>{}</div>'
+        "<div><h4>Spend over time</h4>{}</div><div><h4>Weekdays</h4>{}<h4>Hours</h4>{}</div></div>",
+        c["affinities"], c["spend"], c["weekdays"], c["hours"],
+    )
+
+
+class PortraitInline(admin.StackedInline):
+    model = Portrait
+    can_delete = False
+    fields = ["charts", *PORTRAIT_READONLY]
+    readonly_fields = fields
+
+    @admin.display(description="Charts")
+    def charts(self, obj):
+        return _charts_html(obj)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class MutedInline(admin.TabularInline):
+    model = MutedCategory
+    extra = 0
+    raw_id_fields = ["category"]
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "external_id", "user", "country", "is_imported", "created_at"]
+    list_filter = ["country", "is_imported"]
+    search_fields = ["=external_id", "user__username", "user__email"]
+    raw_id_fields = ["user"]
+    inlines = [PortraitInline, MutedInline]
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "kind", "customer", "session_key", "product", "quantity", "price", "order_number",
+                    "query", "slot", "model_version"]
+    list_filter = ["kind", ("created_at", admin.DateFieldListFilter), "slot"]
+    date_hierarchy = "created_at"
+    search_fields = ["=customer__external_id", "session_key", "order_number", "query"]
+    raw_id_fields = ["customer", "product"]
+    list_select_related = ["customer", "product"]
+    show_full_result_count = False
+
+
+@admin.register(Portrait)
+class PortraitAdmin(admin.ModelAdmin):
+    list_display = ["customer", "segment", "cluster_name", "frequency", "monetary", "clv_12m", "churn_risk",
+                    "is_bulk_buyer", "country", "computed_at"]
+    list_filter = ["segment", "cluster_name", "is_bulk_buyer", "seasonality", "price_band", "country"]
+    search_fields = ["=customer__external_id", "customer__user__username", "summary"]
+    list_select_related = ["customer"]
+    fields = ["customer", "charts", *PORTRAIT_READONLY]
+    readonly_fields = fields
+    change_list_template = "admin/profiles/portrait/change_list.html"
+
+    @admin.display(description="Charts")
+    def charts(self, obj):
+        return _charts_html(obj)
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_urls(self):
+        return [
+            path("overview/", self.admin_site.admin_view(self.overview_view), name="profiles_portrait_overview"),
+            *super().get_urls(),
+        ]
+
+    def overview_view(self, request):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Segments and clusters",
+            "opts": self.model._meta,
+            "overview": selectors.portrait_overview(),
+            "baseline": PortraitBaseline.objects.order_by("-built_at").first(),
+            "changelist_url": reverse("admin:profiles_portrait_changelist"),
+        }
+        return TemplateResponse(request, "admin/profiles/portrait/overview.html", context)
+
+
+@admin.register(PortraitBaseline)
+class PortraitBaselineAdmin(admin.ModelAdmin):
+    list_display = ["built_at", "customers"]
+    readonly_fields = ["built_at", "customers", "data"]

@@ -60,3 +60,116 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.product_id or self.query} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class MutedCategory(models.Model):
+    """A category the shopper asked us to stop using: the portrait leaves it out
+    of affinities, interests and the embedding, and recommenders read the list
+    through `profiles.selectors.muted_category_ids`."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="muted_categories")
+    category = models.ForeignKey("catalog.Category", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [models.UniqueConstraint(fields=["customer", "category"], name="muted_category_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.customer} mutes {self.category_id}"
+
+
+class Portrait(models.Model):
+    """Everything we derive about one customer from their events (see
+    docs/portraits.md for each dimension). Rebuilt, never edited by hand."""
+
+    class Segment(models.TextChoices):
+        CHAMPIONS = "champions", "Champions"
+        LOYAL = "loyal", "Loyal"
+        POTENTIAL = "potential", "Potential"
+        NEW = "new", "New"
+        AT_RISK = "at_risk", "At risk"
+        HIBERNATING = "hibernating", "Hibernating"
+        LOST = "lost", "Lost"
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="portrait")
+    computed_at = models.DateTimeField(auto_now=True)
+    reference_time = models.DateTimeField(help_text="'now' for recency: the latest event in the log")
+    has_purchases = models.BooleanField(default=False)
+    # RFM
+    recency_days = models.PositiveIntegerField(null=True, blank=True)
+    frequency = models.PositiveIntegerField(default=0, help_text="distinct orders")
+    monetary = models.DecimalField(max_digits=12, decimal_places=2, default=0, db_index=True)
+    r_score = models.PositiveSmallIntegerField(default=0)
+    f_score = models.PositiveSmallIntegerField(default=0)
+    m_score = models.PositiveSmallIntegerField(default=0)
+    segment = models.CharField(max_length=16, choices=Segment.choices, default=Segment.NEW, db_index=True)
+    # value and risk
+    clv_12m = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    churn_risk = models.FloatField(default=0, db_index=True)
+    # interests
+    category_affinities = models.JSONField(default=list, blank=True)
+    top_interests = models.JSONField(default=list, blank=True)
+    # price
+    price_band = models.CharField(max_length=10, blank=True)
+    price_position = models.FloatField(null=True, blank=True, help_text="mean price percentile within category")
+    price_sensitivity = models.FloatField(default=0)
+    # baskets
+    avg_basket_units = models.FloatField(default=0)
+    avg_basket_lines = models.FloatField(default=0)
+    avg_basket_value = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    median_line_units = models.FloatField(default=0)
+    is_bulk_buyer = models.BooleanField(default=False, db_index=True)
+    # time habits
+    month_histogram = models.JSONField(default=list, blank=True)
+    weekday_histogram = models.JSONField(default=list, blank=True)
+    hour_histogram = models.JSONField(default=list, blank=True)
+    preferred_months = models.JSONField(default=list, blank=True)
+    preferred_weekdays = models.JSONField(default=list, blank=True)
+    preferred_hours = models.JSONField(default=list, blank=True)
+    seasonality = models.CharField(max_length=16, blank=True)
+    autumn_share = models.FloatField(default=0, help_text="share of spend in September to December")
+    christmas_share = models.FloatField(default=0, help_text="share of spend on Christmas products")
+    spend_by_month = models.JSONField(default=dict, blank=True)
+    # who and when
+    country = models.CharField(max_length=64, blank=True, db_index=True)
+    tenure_days = models.PositiveIntegerField(default=0)
+    first_activity = models.DateTimeField(null=True, blank=True)
+    last_activity = models.DateTimeField(null=True, blank=True)
+    last_purchase = models.DateTimeField(null=True, blank=True)
+    event_counts = models.JSONField(default=dict, blank=True)
+    # for models
+    embedding = models.BinaryField(null=True, blank=True, help_text="float32 interest embedding")
+    cluster = models.SmallIntegerField(null=True, blank=True, db_index=True)
+    cluster_name = models.CharField(max_length=80, blank=True)
+    summary = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["customer_id"]
+
+    def __str__(self) -> str:
+        return f"Portrait of {self.customer_id}"
+
+    @property
+    def embedding_vector(self):
+        import numpy as np
+
+        if not self.embedding:
+            return None
+        return np.frombuffer(bytes(self.embedding), dtype=np.float32)
+
+
+class PortraitBaseline(models.Model):
+    """What the last batch build learnt over all customers (RFM quintile edges,
+    scaler, cluster centroids and names, category price deciles), so that one
+    customer's incremental update is scored on the same scale."""
+
+    built_at = models.DateTimeField(auto_now=True)
+    customers = models.PositiveIntegerField(default=0)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        get_latest_by = "built_at"
+
+    def __str__(self) -> str:
+        return f"Portrait baseline of {self.built_at:%Y-%m-%d %H:%M}"

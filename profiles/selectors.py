@@ -1,1 +1,233 @@
-"""profiles selectors."""
+"""Reads of the profiles app: customers, events, portraits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+from django.conf import settings
+from django.db import connection
+from django.db.models import Avg, Count, Max, Q, QuerySet, Sum
+from django.utils import timezone
+
+from .models import Customer, Event, MutedCategory, Portrait, PortraitBaseline
+from .portrait import EVENT_COLUMNS, SEGMENT_LABELS, Baseline
+
+# =============================================================================
+# Storefront foundation (owned by that work): the "shop as a real customer" list
+# =============================================================================
+
+
+def customers_for_demo(*, query: str = "", limit: int = 60) -> QuerySet[Customer]:
+    """Imported customers with their country and order count, most orders
+    first; `query` matches the customer number or the country."""
+    qs = Customer.objects.filter(is_imported=True).select_related("user").annotate(order_count=Count("orders"))
+    query = (query or "").strip()[:64]
+    if query:
+        condition = Q(country__icontains=query)
+        if query.isdigit():
+            condition |= Q(external_id=int(query))
+        qs = qs.filter(condition)
+    return qs.order_by("-order_count", "external_id")[:limit]
+
+
+def customer_get_imported(*, customer_id: int) -> Customer:
+    return Customer.objects.select_related("user").get(pk=customer_id, is_imported=True)
+
+
+# =============================================================================
+# Customers, events, portraits
+# =============================================================================
+
+
+# rec_impression rows are many and say nothing about the shopper's taste
+PORTRAIT_EVENT_KINDS = [k for k in Event.Kind.values if k != Event.Kind.REC_IMPRESSION]
+
+
+def customer_for_user(user) -> Customer | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Customer.objects.filter(user=user).first()
+
+
+def portrait_get(*, customer: Customer) -> Portrait | None:
+    return Portrait.objects.filter(customer=customer).first()
+
+
+def muted_category_ids(*, customer: Customer | int) -> set[int]:
+    """Categories this customer muted: recommenders leave them out."""
+    cid = customer if isinstance(customer, int) else customer.pk
+    return set(MutedCategory.objects.filter(customer_id=cid).values_list("category_id", flat=True))
+
+
+def muted_categories_by_customer(customer_ids: list[int] | None = None) -> dict[int, set[int]]:
+    qs = MutedCategory.objects.all()
+    if customer_ids is not None:
+        qs = qs.filter(customer_id__in=customer_ids)
+    out: dict[int, set[int]] = {}
+    for cid, cat in qs.values_list("customer_id", "category_id"):
+        out.setdefault(cid, set()).add(cat)
+    return out
+
+
+def portrait_baseline() -> Baseline | None:
+    row = PortraitBaseline.objects.order_by("-built_at").first()
+    return Baseline.from_dict(row.data) if row else None
+
+
+def portrait_reference_time() -> dt.datetime:
+    """'Now' for recency: the latest event in the log (the history ends
+    2011-12-09), or the wall clock when the log is empty."""
+    return Event.objects.aggregate(t=Max("created_at"))["t"] or timezone.now()
+
+
+def events_frame(*, customer_ids: list[int] | None = None, progress: bool = False,
+                 chunk_size: int = 50_000) -> pd.DataFrame:
+    """Customers' events joined with product name, category and list price, as
+    the table `profiles.portrait.portraits_compute` reads (EVENT_COLUMNS)."""
+    qs = Event.objects.filter(customer__isnull=False, kind__in=PORTRAIT_EVENT_KINDS)
+    if customer_ids is not None:
+        qs = qs.filter(customer_id__in=customer_ids)
+    qs = qs.order_by().values_list(
+        "customer_id", "kind", "product_id", "product__name", "product__category_id", "product__category__name",
+        "product__price", "quantity", "price", "order_number", "created_at",
+    )
+    sql, params = qs.query.sql_with_params()
+    rows: list[tuple] = []
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=qs.count(), desc="reading events", unit="ev")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(chunk_size):
+            rows.extend(chunk)
+            if bar is not None:
+                bar.update(len(chunk))
+    if bar is not None:
+        bar.close()
+    frame = pd.DataFrame.from_records(rows, columns=EVENT_COLUMNS)
+    for col in ("list_price", "price"):
+        frame[col] = pd.to_numeric(frame[col].map(lambda v: float(v) if v is not None else None), errors="coerce")
+    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True, format="mixed")
+    return frame
+
+
+def customers_frame(*, customer_ids: list[int] | None = None) -> pd.DataFrame:
+    qs = Customer.objects.order_by("id")
+    if customer_ids is not None:
+        qs = qs.filter(id__in=customer_ids)
+    return pd.DataFrame.from_records(list(qs.values_list("id", "country")), columns=["customer_id", "country"])
+
+
+def product_texts(*, product_ids: list[int] | None = None) -> dict[int, str]:
+    """'name. category' per product that appears in customers' purchases."""
+    qs = Event.objects.filter(kind=Event.Kind.PURCHASE, product__isnull=False)
+    if product_ids is not None:
+        qs = qs.filter(product_id__in=product_ids)
+    rows = qs.order_by().values_list("product_id", "product__name", "product__category__name").distinct()
+    return {pid: f"{name}. {cat}" for pid, name, cat in rows}
+
+
+def customer_data_export(*, customer: Customer) -> dict[str, Any]:
+    """Everything profiles holds about one customer, for 'download my data'."""
+    portrait = portrait_get(customer=customer)
+    portrait_data = None
+    if portrait is not None:
+        portrait_data = {}
+        for f in Portrait._meta.concrete_fields:
+            if f.name in ("id", "customer"):
+                continue
+            value = getattr(portrait, f.attname)
+            if f.name == "embedding":
+                vec = portrait.embedding_vector
+                value = None if vec is None else [round(float(x), 6) for x in vec]
+            portrait_data[f.name] = _jsonable(value)
+    events = [
+        {k: _jsonable(v) for k, v in row.items()}
+        for row in Event.objects.filter(customer=customer).order_by("created_at").values(
+            "kind", "product_id", "product__name", "quantity", "price", "order_number", "query", "result_count",
+            "slot", "model_version", "data", "created_at",
+        )
+    ]
+    return {
+        "customer": {
+            "username": customer.user.get_username(),
+            "email": customer.user.email,
+            "external_id": customer.external_id,
+            "country": customer.country,
+            "created_at": _jsonable(customer.created_at),
+        },
+        "muted_categories": list(
+            MutedCategory.objects.filter(customer=customer).values_list("category__name", flat=True)
+        ),
+        "portrait": portrait_data,
+        "events": events,
+        "exported_at": timezone.now().isoformat(),
+    }
+
+
+def _jsonable(value):
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes | memoryview):
+        return None
+    return value
+
+
+def portrait_overview(*, members: int = 3) -> dict[str, list[dict]]:
+    """Segment and cluster sizes, revenue, churn and typical members (the ones
+    whose spend is nearest the group's median), for the admin overview."""
+    total = Portrait.objects.count() or 1
+
+    def groups(field: str, label) -> list[dict]:
+        rows = (
+            Portrait.objects.values(field)
+            .annotate(n=Count("id"), revenue=Sum("monetary"), churn=Avg("churn_risk"), clv=Avg("clv_12m"))
+            .order_by("-revenue")
+        )
+        out = []
+        for row in rows:
+            key = row[field]
+            values = list(Portrait.objects.filter(**{field: key}).values_list("pk", "monetary"))
+            values.sort(key=lambda v: v[1])
+            median = values[len(values) // 2][1] if values else Decimal(0)
+            nearest = [pk for pk, _ in sorted(values, key=lambda v: abs(v[1] - median))[:members]]
+            typical = list(Portrait.objects.filter(pk__in=nearest).select_related("customer"))
+            qs = Portrait.objects.filter(**{field: key})
+            out.append({
+                "key": key,
+                "label": label(key, qs),
+                "size": row["n"],
+                "share": round(100 * row["n"] / total, 1),
+                "revenue": row["revenue"] or Decimal(0),
+                "churn": row["churn"] or 0.0,
+                "clv": row["clv"] or 0.0,
+                "typical": typical,
+            })
+        return out
+
+    def cluster_label(key, qs):
+        first = qs.exclude(cluster_name="").first()
+        return first.cluster_name if first else "No purchases yet"
+
+    return {
+        "segments": groups("segment", lambda key, qs: SEGMENT_LABELS.get(key, key)),
+        "clusters": groups("cluster", cluster_label),
+    }
+
+
+def portrait_update_debounce_seconds() -> int:
+    return int(getattr(settings, "PORTRAIT_UPDATE_DEBOUNCE_S", 5))
+
+
+def muted_categories(*, customer: Customer) -> list[dict]:
+    return [
+        {"id": cid, "name": name}
+        for cid, name in MutedCategory.objects.filter(customer=customer).values_list("category_id", "category__name")
+    ]

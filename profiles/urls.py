@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "profiles"
-urlpatterns: list = []
+urlpatterns = [
+    path("profile/", views.profile, name="profile"),
+    path("profile/interests/mute/", views.interest_mute, name="interest_mute"),
+    path("profile/interests/unmute/", views.interest_unmute, name="interest_unmute"),
+    path("profile/data.json", views.data_export, name="data_export"),
+    path("profile/history/delete/", views.history_delete, name="history_delete"),
+]

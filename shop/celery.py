@@ -5,6 +5,7 @@ here, each with its schedule next to it."""
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings.dev")
 
@@ -12,4 +13,18 @@ app = Celery("shop")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    # every portrait and the RFM/cluster baseline, rebuilt nightly at 03:15
+    "profiles-portraits-refresh": {"task": "profiles.tasks.portraits_refresh", "schedule": crontab(hour=3, minute=15)},
+    # Nightly at 02:30 (CELERY_TIMEZONE): retrain every registered model, promote what does not regress.
+    "recommend-nightly-retrain": {
+        "task": "recommend.tasks.model_version_train_task",
+        "schedule": crontab(hour=2, minute=30),
+        "kwargs": {"device": "auto"},
+    },
+    # Hourly at minute 5: refit the time-decayed popularity ("pop_recent") on the latest purchases.
+    "recommend-hourly-trending": {
+        "task": "recommend.tasks.trending_refresh_task",
+        "schedule": crontab(minute=5),
+    },
+}

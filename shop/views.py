@@ -1,10 +1,30 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
 from django.db import connection
-from django.http import JsonResponse
-from django.shortcuts import render
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from catalog import selectors as catalog_selectors
+from profiles import selectors as profiles_selectors
+from profiles import services as profiles_services
+from profiles.models import Customer
+
+from .forms import SignUpForm
 
 
 def home(request):
-    return render(request, "shop/home.html", {})
+    categories = [c for c in catalog_selectors.category_list(with_counts=True) if c.product_count]
+    return render(
+        request,
+        "shop/home.html",
+        {
+            "categories": categories,
+            "popular": catalog_selectors.products_popular(limit=12),
+            "product_total": sum(c.product_count for c in categories),
+        },
+    )
 
 
 def about(request):
@@ -24,3 +44,43 @@ def health(request):
 
 def page_not_found(request, exception=None):
     return render(request, "404.html", {}, status=404)
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = profiles_services.customer_sign_up(
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+                email=form.cleaned_data.get("email") or "",
+            )
+        except ValueError as exc:
+            form.add_error("username", str(exc).capitalize() + ".")
+        else:
+            login(request, customer.user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome, {customer.user.username}! Your account is ready.")
+            return redirect("home")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def demo_customers(request):
+    """Shop as a real customer: log in as one of the imported customers (dev only)."""
+    if not getattr(settings, "DEMO_LOGIN_ENABLED", False):
+        raise Http404("The demo switch is off")
+    if request.method == "POST":
+        try:
+            customer = profiles_selectors.customer_get_imported(customer_id=int(request.POST.get("customer", "")))
+        except (ValueError, Customer.DoesNotExist):
+            messages.error(request, "Choose a customer from the list.")
+            return redirect("demo_customers")
+        login(request, customer.user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"You are now shopping as customer {customer.external_id} ({customer.country}).")
+        return redirect("home")
+    query = request.GET.get("q", "")
+    customers = profiles_selectors.customers_for_demo(query=query)
+    return render(request, "shop/demo_customers.html", {"customers": customers, "q": query[:64]})

@@ -12,3 +12,5 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = "memory://"
 DEMO_LOGIN_ENABLED = env.bool("DEMO_LOGIN_ENABLED", default=True)
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

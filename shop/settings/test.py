@@ -50,3 +50,6 @@ else:
 # and turn this off for their duration.
 CELERY_TASK_ALWAYS_EAGER = True
 ARTIFACTS_DIR = env.path("ARTIFACTS_DIR", default=BASE_DIR / "var" / "test-artifacts")
+# Serve static files from the app folders (no collectstatic before tests).
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,54 @@
+"""Forms that parse the catalog pages' query strings."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+
+from .selectors import DEFAULT_SORT
+
+SORT_CHOICES = [
+    ("popular", "Most popular"),
+    ("price_asc", "Price: low to high"),
+    ("price_desc", "Price: high to low"),
+    ("name", "Name A–Z"),
+]
+
+
+class ProductFilterForm(forms.Form):
+    sort = forms.ChoiceField(choices=SORT_CHOICES, required=False)
+    min_price = forms.DecimalField(
+        required=False,
+        min_value=Decimal("0"),
+        max_digits=10,
+        decimal_places=2,
+        label="Min £",
+        widget=forms.NumberInput(attrs={"step": "0.01", "placeholder": "Min", "inputmode": "decimal"}),
+    )
+    max_price = forms.DecimalField(
+        required=False,
+        min_value=Decimal("0"),
+        max_digits=10,
+        decimal_places=2,
+        label="Max £",
+        widget=forms.NumberInput(attrs={"step": "0.01", "placeholder": "Max", "inputmode": "decimal"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        low, high = data.get("min_price"), data.get("max_price")
+        if low is not None and high is not None and low > high:
+            raise forms.ValidationError("The minimum price is higher than the maximum price.")
+        return data
+
+    def filters(self) -> dict:
+        """The valid filters; invalid input falls back to no filter (the form shows why)."""
+        if not self.is_valid():
+            sort = self.data.get("sort")
+            return {"sort": sort if sort in dict(SORT_CHOICES) else DEFAULT_SORT}
+        return {
+            "sort": self.cleaned_data.get("sort") or DEFAULT_SORT,
+            "min_price": self.cleaned_data.get("min_price"),
+            "max_price": self.cleaned_data.get("max_price"),
+        }

@@ -1,0 +1,218 @@
+"""REST API of the cart, checkout and orders. Serializers parse and render;
+the services do the work. Errors: 4xx with `{field: [{"code", "message"}]}`."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from . import selectors, services
+from .errors import CheckoutError
+from .models import Order, OrderLine
+from .payment import TEST_CARDS
+from .shipping import SHIPPING_METHODS
+from .web import request_cart, request_customer
+
+ERROR_SCHEMA = inline_serializer(
+    "CheckoutErrorResponse",
+    fields={"field_name": serializers.ListField(child=inline_serializer(
+        "CheckoutErrorItem", fields={"code": serializers.CharField(), "message": serializers.CharField()}))},
+)
+
+
+def _error(exc: CheckoutError) -> Response:
+    return Response(exc.as_dict(), status=exc.status if 400 <= exc.status < 500 else 400)
+
+
+class CartLineSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="line_id")
+    product = serializers.IntegerField(source="product.pk")
+    product_name = serializers.CharField(source="product.name")
+    quantity = serializers.IntegerField()
+    unit_price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    line_total = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+class CartSerializer(serializers.Serializer):
+    lines = CartLineSerializer(many=True)
+    item_count = serializers.IntegerField()
+    subtotal = serializers.DecimalField(max_digits=12, decimal_places=2)
+    discount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    coupon = serializers.SerializerMethodField()
+    total = serializers.DecimalField(max_digits=12, decimal_places=2,
+                                     help_text="Before shipping, which is chosen at checkout")
+
+    def get_coupon(self, totals) -> str | None:
+        return totals.coupon.code if totals.coupon else None
+
+
+class CartItemInSerializer(serializers.Serializer):
+    # Parsed loosely on purpose: the service gives the clear, coded error for bad values.
+    product = serializers.JSONField(help_text="Product id")
+    quantity = serializers.JSONField(help_text="Whole number, 1–10,000", required=False, default=1)
+
+
+class CartItemPatchSerializer(serializers.Serializer):
+    quantity = serializers.JSONField(help_text="Whole number, 0 (removes the line) to 10,000")
+
+
+def _cart_response(request, code=status.HTTP_200_OK) -> Response:
+    totals = selectors.cart_totals(cart=request_cart(request))
+    return Response(CartSerializer(totals).data, status=code)
+
+
+class CartView(APIView):
+    @extend_schema(responses=CartSerializer, summary="The shopper's cart with server-computed totals")
+    def get(self, request):
+        return _cart_response(request)
+
+
+class CartItemsView(APIView):
+    @extend_schema(request=CartItemInSerializer, responses={201: CartSerializer, 400: ERROR_SCHEMA, 409: ERROR_SCHEMA},
+                   summary="Add units of a product to the cart (prices sent by the client are ignored)")
+    def post(self, request):
+        data = request.data if hasattr(request.data, "get") else {}
+        try:
+            cart = request_cart(request, create=True)
+            services.cart_add(cart=cart, product_id=data.get("product"), quantity=data.get("quantity", 1))
+        except CheckoutError as exc:
+            return _error(exc)
+        return _cart_response(request, status.HTTP_201_CREATED)
+
+
+class CartItemView(APIView):
+    def _cart(self, request):
+        cart = request_cart(request)
+        if cart is None:
+            raise Http404
+        return cart
+
+    @extend_schema(request=CartItemPatchSerializer, responses={200: CartSerializer, 400: ERROR_SCHEMA,
+                                                              404: OpenApiResponse(description="No such line")},
+                   summary="Change a line's quantity (0 removes it)")
+    def patch(self, request, pk: int):
+        data = request.data if hasattr(request.data, "get") else {}
+        try:
+            services.cart_update_line(cart=self._cart(request), line_id=pk, quantity=data.get("quantity"))
+        except CheckoutError as exc:
+            if exc.code == "unknown_line":
+                raise Http404 from None
+            return _error(exc)
+        return _cart_response(request)
+
+    @extend_schema(responses={200: CartSerializer, 404: OpenApiResponse(description="No such line")},
+                   summary="Remove a line")
+    def delete(self, request, pk: int):
+        try:
+            services.cart_remove_line(cart=self._cart(request), line_id=pk)
+        except CheckoutError:
+            raise Http404 from None
+        return _cart_response(request)
+
+
+class CheckoutInSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, allow_blank=True, default="")
+    line1 = serializers.CharField(required=False, allow_blank=True, default="")
+    line2 = serializers.CharField(required=False, allow_blank=True, default="")
+    city = serializers.CharField(required=False, allow_blank=True, default="")
+    postcode = serializers.CharField(required=False, allow_blank=True, default="")
+    country = serializers.CharField(required=False, allow_blank=True, default="",
+                                    help_text="One of the data set's countries")
+    email = serializers.CharField(required=False, allow_blank=True, default="",
+                                  help_text="Defaults to the account's e-mail")
+    shipping_method = serializers.ChoiceField(choices=list(SHIPPING_METHODS))
+    payment_token = serializers.CharField(
+        help_text="Test cards: " + "; ".join(f"{shown} {what}" for _, shown, what in TEST_CARDS))
+    coupon = serializers.CharField(required=False, allow_blank=True, default="",
+                                   help_text="Overrides the coupon applied to the cart")
+    idempotency_key = serializers.CharField(
+        help_text="One per checkout attempt (8–64 of A-Z a-z 0-9 - _): sending it again returns the same order")
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderLine
+        fields = ["product", "product_name", "quantity", "unit_price", "line_total"]
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    lines = OrderLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Order
+        fields = ["id", "number", "status", "placed_at", "is_historical", "country", "currency", "subtotal",
+                  "discount", "shipping", "total", "coupon_code", "shipping_method", "payment_status",
+                  "ship_name", "ship_line1", "ship_line2", "ship_city", "ship_postcode", "email", "lines"]
+
+
+class OrderSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Order
+        fields = ["id", "number", "status", "placed_at", "is_historical", "total", "currency"]
+
+
+class CheckoutView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=CheckoutInSerializer,
+                   responses={201: OrderSerializer, 400: ERROR_SCHEMA, 402: ERROR_SCHEMA, 409: ERROR_SCHEMA},
+                   summary="Place an order from the cart; the same idempotency_key returns the same order")
+    def post(self, request):
+        ser = CheckoutInSerializer(data=request.data)
+        if not ser.is_valid():
+            return Response({f: [{"code": getattr(e, "code", "invalid"), "message": str(e)} for e in errs]
+                             for f, errs in ser.errors.items()}, status=400)
+        data = ser.validated_data
+        customer = request_customer(request)
+        if customer is None:
+            return _error(CheckoutError("This account has no customer profile.", code="no_customer"))
+        cart = request_cart(request, create=True)
+        address = {k: data[k] for k in ("name", "line1", "line2", "city", "postcode", "country", "email")}
+        try:
+            order = services.order_place(cart=cart, address=address, shipping_method=data["shipping_method"],
+                                         payment_token=data["payment_token"], coupon_code=data["coupon"],
+                                         idempotency_key=data["idempotency_key"])
+        except CheckoutError as exc:
+            return _error(exc)
+        order = selectors.order_get_for_customer(customer=customer, pk=order.pk)
+        return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
+
+
+class OrderListView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=OrderSummarySerializer(many=True), summary="The customer's own orders, newest first")
+    def get(self, request):
+        from rest_framework.pagination import PageNumberPagination
+
+        customer = request_customer(request)
+        orders = selectors.order_list_for_customer(customer=customer) if customer else Order.objects.none()
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(orders, request, view=self)
+        return paginator.get_paginated_response(OrderSummarySerializer(page, many=True).data)
+
+
+class OrderDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: OrderSerializer, 404: OpenApiResponse(description="Not one of your orders")},
+                   summary="One of the customer's own orders (another customer's is a 404)")
+    def get(self, request, pk: int):
+        try:
+            order = selectors.order_get_for_customer(customer=request_customer(request), pk=pk)
+        except Order.DoesNotExist:
+            raise Http404 from None
+        return Response(OrderSerializer(order).data)
+
+
+class TokenLoginView(ObtainAuthToken):
+    """Exchange username and password for an API token; throttled (scope "login")."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"

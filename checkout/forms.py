@@ -1,0 +1,43 @@
+"""Forms: parse and render only; the rules are in services."""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+
+from . import selectors
+from .payment import TEST_CARDS
+from .shipping import DEFAULT_SHIPPING_METHOD, SHIPPING_METHODS
+
+
+class CheckoutForm(forms.Form):
+    name = forms.CharField(label="Full name", max_length=120)
+    line1 = forms.CharField(label="Address", max_length=200)
+    line2 = forms.CharField(label="Address line 2", max_length=200, required=False)
+    city = forms.CharField(label="Town or city", max_length=100)
+    postcode = forms.CharField(label="Postcode", max_length=12)
+    country = forms.ChoiceField(label="Country")
+    email = forms.EmailField(label="E-mail for the confirmation", required=False)
+    shipping_method = forms.ChoiceField(label="Shipping", widget=forms.RadioSelect, initial=DEFAULT_SHIPPING_METHOD)
+    payment_token = forms.CharField(
+        label="Card number", max_length=32,
+        help_text="Test cards: " + "; ".join(f"{shown} {what}" for _, shown, what in TEST_CARDS),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = [("", "Choose…")] + [(c, c) for c in selectors.country_choices()]
+        self.fields["shipping_method"].choices = [
+            (m.code, f"{m.name} – £{m.price} ({m.description})") for m in SHIPPING_METHODS.values()
+        ]
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
+            self.initial.setdefault("country", "United Kingdom")
+
+    def address_data(self) -> dict:
+        return {k: self.cleaned_data.get(k, "") for k in ("name", "line1", "line2", "city", "postcode", "country",
+                                                           "email")}

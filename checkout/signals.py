@@ -1,0 +1,19 @@
+"""Signal receivers: they only call a service (no logic here)."""
+
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
+
+from . import selectors, services
+from .web import CART_SESSION_KEY
+
+
+@receiver(user_logged_in, dispatch_uid="checkout_cart_merge")
+def cart_merge_on_login(sender, request, user, **kwargs):
+    if request is None or not hasattr(request, "session"):
+        return
+    customer = selectors.customer_for_user(user=user)
+    cart_id = request.session.get(CART_SESSION_KEY)
+    if customer is None or not cart_id:
+        return
+    services.cart_merge(session_cart=selectors.cart_find(customer=None, cart_id=cart_id), customer=customer)
+    request.session.pop(CART_SESSION_KEY, None)

@@ -1,0 +1,572 @@
+"""Portrait features from an event log: pure pandas/numpy, no Django.
+
+`portraits_compute` turns a table of events (one row per event, joined with
+the product's category and list price) into one dict of portrait fields per
+customer. The same function serves the nightly batch (all customers, learns a
+new baseline) and the incremental update (one customer, scored against the
+stored baseline), so both give the same answer for the same events.
+
+Every dimension is documented in docs/portraits.md.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+EVENT_COLUMNS = [
+    "customer_id",
+    "kind",
+    "product_id",
+    "product_name",
+    "category_id",
+    "category_name",
+    "list_price",
+    "quantity",
+    "price",
+    "order_number",
+    "created_at",
+]
+
+BULK_LINE_UNITS = 12  # median units per order line at or above which a buyer is "wholesale-style"
+DISCOUNT_RATIO = 0.95  # paid under 95 % of the list price counts as "under discount"
+PRICE_SENSITIVE = 0.5  # share of lines bought cheap or under discount to call a buyer price sensitive
+CHURN_MIDPOINT = 2.0  # churn risk is 50 % when the customer is two usual gaps late
+CHURN_STEEPNESS = 2.0
+DEFAULT_GAP_DAYS = 60.0  # usual gap for customers with one order until the baseline knows better
+EMBEDDING_HALF_LIFE_DAYS = 180.0
+N_CLUSTERS = 6
+AUTUMN_MONTHS = (9, 10, 11, 12)
+CHRISTMAS_RE = re.compile(r"christmas|xmas|advent|santa|reindeer|nativity|snowflake|bauble", re.I)
+
+SEGMENT_LABELS = {
+    "champions": "Champions",
+    "loyal": "Loyal",
+    "potential": "Potential",
+    "new": "New",
+    "at_risk": "At risk",
+    "hibernating": "Hibernating",
+    "lost": "Lost",
+}
+SEASON_LABELS = {
+    "none": "No orders yet",
+    "christmas": "Christmas buyer: most of the spend from September to December, much of it on Christmas lines",
+    "one-off": "One order so far",
+    "year-round": "All year round",
+    "occasional": "Now and then",
+}
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December"]
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+CLUSTER_FEATURES = [
+    "log_recency",
+    "log_frequency",
+    "log_monetary",
+    "log_basket_units",
+    "price_position",
+    "price_sensitivity",
+    "autumn_share",
+    "log_tenure",
+]
+# how a cluster centroid far above (+) or below (-) average reads
+_CLUSTER_WORDS = {
+    ("log_recency", 1): "lapsed",
+    ("log_recency", -1): "recently active",
+    ("log_frequency", 1): "frequent",
+    ("log_frequency", -1): "one-off",
+    ("log_monetary", 1): "high-spending",
+    ("log_monetary", -1): "low-spending",
+    ("log_basket_units", 1): "bulk",
+    ("log_basket_units", -1): "small-basket",
+    ("price_position", 1): "premium",
+    ("price_position", -1): "budget",
+    ("price_sensitivity", 1): "bargain-hunting",
+    ("price_sensitivity", -1): "full-price",
+    ("autumn_share", 1): "Christmas-season",
+    ("autumn_share", -1): "spring-summer",
+    ("log_tenure", 1): "long-standing",
+    ("log_tenure", -1): "newly acquired",
+}
+
+
+@dataclass
+class Baseline:
+    """What scores one customer against all: learnt by the batch build."""
+
+    recency_edges: list[float] = field(default_factory=list)
+    frequency_edges: list[float] = field(default_factory=list)
+    monetary_edges: list[float] = field(default_factory=list)
+    median_gap_days: float = DEFAULT_GAP_DAYS
+    category_price_deciles: dict[str, list[float]] = field(default_factory=dict)
+    scaler_mean: list[float] = field(default_factory=list)
+    scaler_scale: list[float] = field(default_factory=list)
+    centroids: list[list[float]] = field(default_factory=list)
+    cluster_names: list[str] = field(default_factory=list)
+    cluster_features: list[str] = field(default_factory=lambda: list(CLUSTER_FEATURES))
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, data: Mapping | None) -> Baseline | None:
+        if not data:
+            return None
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+# --------------------------------------------------------------------------- scores
+
+
+def quintile_edges(values: np.ndarray) -> list[float]:
+    """Four cut points (20/40/60/80th percentiles) of the values."""
+    if len(values) == 0:
+        return []
+    return [float(x) for x in np.quantile(np.asarray(values, dtype=float), [0.2, 0.4, 0.6, 0.8])]
+
+
+def quintile_score(values: np.ndarray, edges: list[float], *, higher_is_better: bool = True) -> np.ndarray:
+    """1..5 by which quintile a value falls in; 5 is best."""
+    values = np.asarray(values, dtype=float)
+    if not edges:
+        return np.full(values.shape, 3, dtype=int)
+    if higher_is_better:
+        return 1 + np.searchsorted(np.asarray(edges), values, side="left")
+    return 5 - np.searchsorted(np.asarray(edges), values, side="right")
+
+
+def segment_for(r: int, f: int, frequency: int) -> str:
+    """The documented segment rule (docs/portraits.md), first match wins."""
+    if frequency == 0:
+        return "new"
+    if r >= 4 and f >= 4:
+        return "champions"
+    if r >= 3 and f >= 3:
+        return "loyal"
+    if r >= 4 and frequency == 1:
+        return "new"
+    if r >= 3:
+        return "potential"
+    if f >= 3:
+        return "at_risk"
+    if r == 2:
+        return "hibernating"
+    return "lost"
+
+
+def churn_risk_for(recency_days: float, gap_days: float) -> float:
+    """Logistic in 'how many usual gaps late': 12 % at one gap, 50 % at two, 88 % at three."""
+    gap = max(gap_days, 1.0)
+    return float(1.0 / (1.0 + math.exp(-CHURN_STEEPNESS * (recency_days / gap - CHURN_MIDPOINT))))
+
+
+def _top(hist: np.ndarray, n: int = 3) -> list[int]:
+    order = np.argsort(-hist, kind="stable")
+    return [int(i) for i in order[:n] if hist[i] > 0]
+
+
+# --------------------------------------------------------------------------- main
+
+
+def empty_events() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in EVENT_COLUMNS})
+
+
+def portraits_compute(
+    *,
+    events: pd.DataFrame,
+    customers: pd.DataFrame,
+    now: pd.Timestamp,
+    baseline: Baseline | None = None,
+    embeddings: Mapping[int, np.ndarray] | None = None,
+    muted: Mapping[int, Iterable[int]] | None = None,
+    tz: str = "Europe/London",
+    fit_clusters: bool | None = None,
+    n_clusters: int = N_CLUSTERS,
+    seed: int = 0,
+) -> tuple[list[dict[str, Any]], Baseline]:
+    """One portrait (a dict of Portrait fields) per row of `customers`.
+
+    events: columns EVENT_COLUMNS; created_at tz-aware; price/list_price floats.
+    customers: columns customer_id, country.
+    baseline: scales learnt over all customers; None learns a new one from
+        these customers (the batch build) and returns it.
+    embeddings: product_id -> unit vector (float32); missing products are skipped.
+    muted: customer_id -> category ids the customer muted.
+    """
+    learn = baseline is None if fit_clusters is None else fit_clusters
+    now = pd.Timestamp(now)
+    if now.tzinfo is None:
+        now = now.tz_localize("UTC")
+    ev = events.copy() if len(events) else empty_events()
+    ev["created_at"] = pd.to_datetime(ev["created_at"], utc=True)
+    for col in ("quantity", "price", "list_price"):
+        ev[col] = pd.to_numeric(ev[col], errors="coerce").astype(float)
+    ev["customer_id"] = ev["customer_id"].astype("int64")
+    cust_ids = customers["customer_id"].astype("int64").to_numpy()
+    idx = pd.Index(cust_ids, name="customer_id")
+    muted = {int(k): {int(c) for c in v} for k, v in (muted or {}).items()}
+
+    purchases = ev[(ev["kind"] == "purchase") & ev["quantity"].gt(0) & ev["price"].gt(0)].copy()
+    purchases["value"] = purchases["quantity"] * purchases["price"]
+    blank = purchases["order_number"].isna() | (purchases["order_number"].astype(str) == "")
+    purchases["order_key"] = purchases["order_number"].astype(str)
+    purchases.loc[blank, "order_key"] = "t" + purchases.loc[blank, "created_at"].astype("int64").astype(str)
+    local_time = purchases["created_at"].dt.tz_convert(tz)
+    purchases["month"] = local_time.dt.month
+    purchases["ym"] = local_time.dt.strftime("%Y-%m")
+    christmas_name = purchases["product_name"].fillna("").str.contains(CHRISTMAS_RE) | purchases[
+        "category_name"
+    ].fillna("").str.contains(CHRISTMAS_RE)
+    purchases["christmas_value"] = purchases["value"].where(christmas_name, 0.0)
+    purchases["autumn_value"] = purchases["value"].where(purchases["month"].isin(AUTUMN_MONTHS), 0.0)
+
+    # ---- orders (baskets)
+    orders = purchases.groupby(["customer_id", "order_key"], sort=False).agg(
+        placed=("created_at", "min"), units=("quantity", "sum"), value=("value", "sum"), lines=("quantity", "size")
+    )
+    orders = orders.reset_index().sort_values(["customer_id", "placed"])
+    by_cust_orders = orders.groupby("customer_id")
+    frequency = by_cust_orders.size().reindex(idx, fill_value=0)
+    monetary = purchases.groupby("customer_id")["value"].sum().reindex(idx, fill_value=0.0)
+    last_purchase = purchases.groupby("customer_id")["created_at"].max().reindex(idx)
+    first_purchase = purchases.groupby("customer_id")["created_at"].min().reindex(idx)
+    recency = (now - last_purchase).dt.total_seconds() / 86400.0
+    orders["gap"] = by_cust_orders["placed"].diff().dt.total_seconds() / 86400.0
+    mean_gap = orders.groupby("customer_id")["gap"].mean().reindex(idx)
+    avg_units = by_cust_orders["units"].mean().reindex(idx, fill_value=0.0)
+    avg_value = by_cust_orders["value"].mean().reindex(idx, fill_value=0.0)
+    avg_lines = by_cust_orders["lines"].mean().reindex(idx, fill_value=0.0)
+    median_line_units = purchases.groupby("customer_id")["quantity"].median().reindex(idx, fill_value=0.0)
+
+    # ---- price position within the category, and sensitivity
+    if learn:
+        prices = purchases.drop_duplicates("product_id")[["category_id", "list_price"]].dropna()
+        deciles = {
+            str(int(cat)): [float(x) for x in np.quantile(grp["list_price"].to_numpy(), np.linspace(0.1, 0.9, 9))]
+            for cat, grp in prices.groupby("category_id")
+        }
+    else:
+        deciles = baseline.category_price_deciles
+    pct = np.full(len(purchases), np.nan)
+    cats = purchases["category_id"].to_numpy()
+    lp = purchases["list_price"].to_numpy()
+    for cat in pd.unique(cats):
+        if pd.isna(cat) or str(int(cat)) not in deciles:
+            continue
+        mask = cats == cat
+        edges = np.asarray(deciles[str(int(cat))])
+        pct[mask] = np.searchsorted(edges, lp[mask], side="right") / 10.0 + 0.05
+    purchases["price_pct"] = pct
+    purchases["cheap"] = (
+        (purchases["price_pct"] < 1 / 3) | (purchases["price"] < DISCOUNT_RATIO * purchases["list_price"])
+    ).astype(float)
+    price_position = purchases.groupby("customer_id")["price_pct"].mean().reindex(idx)
+    price_sensitivity = purchases.groupby("customer_id")["cheap"].mean().reindex(idx, fill_value=0.0)
+
+    # ---- seasonality
+    autumn_share = (purchases.groupby("customer_id")["autumn_value"].sum().reindex(idx, fill_value=0.0)
+                    / monetary.replace(0, np.nan)).fillna(0.0)
+    christmas_share = (purchases.groupby("customer_id")["christmas_value"].sum().reindex(idx, fill_value=0.0)
+                       / monetary.replace(0, np.nan)).fillna(0.0)
+    active_months = purchases.groupby("customer_id")["ym"].nunique().reindex(idx, fill_value=0)
+
+    # ---- time habits: orders when there are any, else every event
+    orders_local = orders["placed"].dt.tz_convert(tz)
+    habit = pd.DataFrame({"customer_id": orders["customer_id"].to_numpy(), "t": orders_local.to_numpy()})
+    others = ev[~ev["customer_id"].isin(orders["customer_id"].unique())]
+    habit = pd.concat(
+        [habit, pd.DataFrame({"customer_id": others["customer_id"].to_numpy(),
+                              "t": others["created_at"].dt.tz_convert(tz).to_numpy()})],
+        ignore_index=True,
+    )
+    habit["t"] = pd.to_datetime(habit["t"], utc=True).dt.tz_convert(tz)
+    month_hist = _histogram(habit, habit["t"].dt.month - 1, 12, idx)
+    weekday_hist = _histogram(habit, habit["t"].dt.day_of_week, 7, idx)
+    hour_hist = _histogram(habit, habit["t"].dt.hour, 24, idx)
+
+    # ---- activity
+    first_activity = ev.groupby("customer_id")["created_at"].min().reindex(idx)
+    last_activity = ev.groupby("customer_id")["created_at"].max().reindex(idx)
+    counts = ev.groupby(["customer_id", "kind"]).size().unstack(fill_value=0).reindex(idx, fill_value=0)
+    spend_month = purchases.groupby(["customer_id", "ym"])["value"].sum()
+
+    # ---- category affinities (muted categories left out)
+    spend_cat = purchases.groupby(["customer_id", "category_id", "category_name"])["value"].sum()
+    views = ev[ev["kind"] == "view"]
+    view_cat = views.groupby(["customer_id", "category_id", "category_name"]).size().astype(float)
+    aff = pd.concat([spend_cat.rename("spend"), view_cat.rename("views")], axis=1).fillna(0.0).reset_index()
+    if muted and len(aff):
+        keep = [int(cat) not in muted.get(int(c), ()) for c, cat in zip(aff["customer_id"], aff["category_id"])]
+        aff = aff[np.asarray(keep, dtype=bool)]
+    aff["spend_share"] = aff["spend"] / aff.groupby("customer_id")["spend"].transform("sum").replace(0, np.nan)
+    aff["view_share"] = aff["views"] / aff.groupby("customer_id")["views"].transform("sum").replace(0, np.nan)
+    aff = aff.fillna({"spend_share": 0.0, "view_share": 0.0})
+    has_spend = aff.groupby("customer_id")["spend"].transform("sum") > 0
+    has_views = aff.groupby("customer_id")["views"].transform("sum") > 0
+    aff["affinity"] = np.where(
+        has_spend & has_views, 0.7 * aff["spend_share"] + 0.3 * aff["view_share"],
+        np.where(has_spend, aff["spend_share"], aff["view_share"]),
+    )
+    aff = aff.sort_values(["customer_id", "affinity"], ascending=[True, False])
+    affinities: dict[int, list[dict]] = {}
+    for row in aff.itertuples(index=False):
+        affinities.setdefault(int(row.customer_id), []).append({
+            "category_id": int(row.category_id),
+            "name": str(row.category_name),
+            "spend_share": round(float(row.spend_share), 4),
+            "view_share": round(float(row.view_share), 4),
+            "affinity": round(float(row.affinity), 4),
+        })
+
+    # ---- interest embedding
+    emb = _embeddings(purchases, now, embeddings, muted)
+
+    # ---- RFM scores and baseline
+    buyers = frequency.to_numpy() > 0
+    if learn:
+        gaps = mean_gap.dropna()
+        baseline = Baseline(
+            recency_edges=quintile_edges(recency.to_numpy()[buyers]),
+            frequency_edges=quintile_edges(frequency.to_numpy()[buyers]),
+            monetary_edges=quintile_edges(monetary.to_numpy()[buyers]),
+            median_gap_days=float(gaps.median()) if len(gaps) else DEFAULT_GAP_DAYS,
+            category_price_deciles=deciles,
+        )
+    r_score = quintile_score(recency.fillna(0).to_numpy(), baseline.recency_edges, higher_is_better=False)
+    f_score = quintile_score(frequency.to_numpy(), baseline.frequency_edges)
+    m_score = quintile_score(monetary.to_numpy(), baseline.monetary_edges)
+
+    tenure = ((now - first_activity).dt.total_seconds() / 86400.0).fillna(0.0).clip(lower=0)
+    feats = pd.DataFrame({
+        "log_recency": np.log1p(recency.fillna(0).clip(lower=0)),
+        "log_frequency": np.log1p(frequency.astype(float)),
+        "log_monetary": np.log1p(monetary.clip(lower=0)),
+        "log_basket_units": np.log1p(avg_units.clip(lower=0)),
+        "price_position": price_position.fillna(0.5),
+        "price_sensitivity": price_sensitivity,
+        "autumn_share": autumn_share,
+        "log_tenure": np.log1p(tenure),
+    }, index=idx)[baseline.cluster_features]
+    clusters = np.full(len(idx), -1)
+    if learn:
+        _fit_clusters(baseline, feats.to_numpy()[buyers], n_clusters=n_clusters, seed=seed)
+    if baseline.centroids and buyers.any():
+        z = (feats.to_numpy()[buyers] - np.asarray(baseline.scaler_mean)) / np.asarray(baseline.scaler_scale)
+        d = ((z[:, None, :] - np.asarray(baseline.centroids)[None, :, :]) ** 2).sum(-1)
+        clusters[buyers] = d.argmin(1)
+
+    # ---- assemble
+    countries = customers.set_index(customers["customer_id"].astype("int64"))["country"].reindex(idx).fillna("")
+    out = []
+    for i, cid in enumerate(cust_ids):
+        cid = int(cid)
+        freq = int(frequency.iat[i])
+        rec = None if freq == 0 else max(0, int(recency.iat[i]))
+        gap = mean_gap.iat[i]
+        gap = baseline.median_gap_days if pd.isna(gap) else float(gap)
+        churn = churn_risk_for(rec, gap) if rec is not None else 0.0
+        mon = float(monetary.iat[i])
+        aov = float(avg_value.iat[i])
+        clv = aov * (365.0 / max(gap, 1.0)) * (1.0 - churn) if freq else 0.0
+        r, f, m = (int(r_score[i]), int(f_score[i]), int(m_score[i])) if freq else (0, 0, 0)
+        pp = price_position.iat[i]
+        pp = None if pd.isna(pp) else round(float(pp), 4)
+        ps = round(float(price_sensitivity.iat[i]), 4)
+        am = int(active_months.iat[i])
+        aut = round(float(autumn_share.iat[i]), 4)
+        xmas = round(float(christmas_share.iat[i]), 4)
+        cl = int(clusters[i])
+        mh, wh, hh = month_hist[i], weekday_hist[i], hour_hist[i]
+        portrait = {
+            "customer_id": cid,
+            "reference_time": now.to_pydatetime(),
+            "has_purchases": freq > 0,
+            "recency_days": rec,
+            "frequency": freq,
+            "monetary": round(mon, 2),
+            "r_score": r,
+            "f_score": f,
+            "m_score": m,
+            "segment": segment_for(r, f, freq),
+            "clv_12m": round(clv, 2),
+            "churn_risk": round(churn, 4),
+            "category_affinities": affinities.get(cid, []),
+            "top_interests": [a["name"] for a in affinities.get(cid, [])[:3] if a["affinity"] > 0],
+            "price_band": "" if pp is None else ("budget" if pp < 1 / 3 else "mid" if pp < 2 / 3 else "premium"),
+            "price_position": pp,
+            "price_sensitivity": ps,
+            "avg_basket_units": round(float(avg_units.iat[i]), 2),
+            "avg_basket_lines": round(float(avg_lines.iat[i]), 2),
+            "avg_basket_value": round(aov, 2),
+            "median_line_units": float(median_line_units.iat[i]),
+            "is_bulk_buyer": bool(freq > 0 and median_line_units.iat[i] >= BULK_LINE_UNITS),
+            "month_histogram": [int(x) for x in mh],
+            "weekday_histogram": [int(x) for x in wh],
+            "hour_histogram": [int(x) for x in hh],
+            "preferred_months": _top(mh),
+            "preferred_weekdays": _top(wh),
+            "preferred_hours": _top(hh),
+            "seasonality": _seasonality(freq, aut, xmas, am),
+            "autumn_share": aut,
+            "christmas_share": xmas,
+            "spend_by_month": {ym: round(float(v), 2) for ym, v in spend_month.loc[cid].items()}
+            if freq else {},
+            "country": str(countries.iat[i]),
+            "tenure_days": int(tenure.iat[i]),
+            "first_activity": _py(first_activity.iat[i]),
+            "last_activity": _py(last_activity.iat[i]),
+            "last_purchase": _py(last_purchase.iat[i]),
+            "event_counts": {str(k): int(v) for k, v in counts.iloc[i].items() if v},
+            "embedding": emb.get(cid),
+            "cluster": cl if cl >= 0 else None,
+            "cluster_name": baseline.cluster_names[cl] if cl >= 0 and cl < len(baseline.cluster_names)
+            else ("No purchases yet" if not freq else ""),
+        }
+        portrait["summary"] = portrait_summarize(portrait)
+        out.append(portrait)
+    _ = first_purchase
+    return out, baseline
+
+
+def _py(ts):
+    return None if ts is None or pd.isna(ts) else pd.Timestamp(ts).to_pydatetime()
+
+
+def _histogram(habit: pd.DataFrame, bucket: pd.Series, n: int, idx: pd.Index) -> np.ndarray:
+    if not len(habit):
+        return np.zeros((len(idx), n), dtype=int)
+    tab = pd.crosstab(habit["customer_id"], bucket.to_numpy())
+    tab = tab.reindex(index=idx, columns=range(n), fill_value=0)
+    return tab.to_numpy()
+
+
+def _seasonality(frequency: int, autumn_share: float, christmas_share: float, active_months: int) -> str:
+    if frequency == 0:
+        return "none"
+    if autumn_share >= 0.8 and christmas_share >= 0.25:
+        return "christmas"
+    if frequency == 1:
+        return "one-off"
+    if active_months >= 6:
+        return "year-round"
+    return "occasional"
+
+
+def _embeddings(purchases: pd.DataFrame, now: pd.Timestamp, embeddings, muted) -> dict[int, bytes]:
+    """Time-weighted mean of the bought products' embeddings, unit length, as float32 bytes."""
+    if not embeddings or not len(purchases):
+        return {}
+    ids = np.fromiter(embeddings.keys(), dtype=np.int64)
+    matrix = np.stack([np.asarray(embeddings[i], dtype=np.float32) for i in ids])
+    pos = pd.Series(np.arange(len(ids)), index=ids)
+    p = purchases[purchases["product_id"].isin(ids)]
+    if muted:
+        keep = [int(cat) not in muted.get(int(c), ()) if not pd.isna(cat) else True
+                for c, cat in zip(p["customer_id"], p["category_id"])]
+        p = p[np.asarray(keep, dtype=bool)]
+    if not len(p):
+        return {}
+    age = (now - p["created_at"]).dt.total_seconds().to_numpy() / 86400.0
+    w = np.exp(-np.log(2) * np.clip(age, 0, None) / EMBEDDING_HALF_LIFE_DAYS) * np.log1p(p["quantity"].to_numpy())
+    rows = pos.loc[p["product_id"].astype("int64")].to_numpy()
+    codes, uniq = pd.factorize(p["customer_id"])
+    acc = np.zeros((len(uniq), matrix.shape[1]), dtype=np.float64)
+    np.add.at(acc, codes, matrix[rows] * w[:, None])
+    norms = np.linalg.norm(acc, axis=1, keepdims=True)
+    acc = acc / np.where(norms == 0, 1, norms)
+    return {int(c): acc[k].astype(np.float32).tobytes() for k, c in enumerate(uniq)}
+
+
+def _fit_clusters(baseline: Baseline, x: np.ndarray, *, n_clusters: int, seed: int) -> None:
+    from sklearn.cluster import KMeans
+    from sklearn.preprocessing import StandardScaler
+
+    if len(x) < 2:
+        baseline.centroids, baseline.cluster_names = [], []
+        baseline.scaler_mean, baseline.scaler_scale = [0.0] * x.shape[1], [1.0] * x.shape[1]
+        return
+    scaler = StandardScaler().fit(x)
+    scale = np.where(scaler.scale_ == 0, 1.0, scaler.scale_)
+    z = (x - scaler.mean_) / scale
+    k = min(n_clusters, len(np.unique(z, axis=0)))
+    km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(z)
+    baseline.scaler_mean = [float(v) for v in scaler.mean_]
+    baseline.scaler_scale = [float(v) for v in scale]
+    baseline.centroids = [[float(v) for v in c] for c in km.cluster_centers_]
+    baseline.cluster_names = cluster_names(km.cluster_centers_, baseline.cluster_features)
+
+
+def cluster_names(centroids: np.ndarray, features: list[str]) -> list[str]:
+    """Readable, distinct names from each centroid's two most distinctive features."""
+    names: list[str] = []
+    for c in np.asarray(centroids):
+        order = np.argsort(-np.abs(c))
+        words = []
+        for j in order:
+            word = _CLUSTER_WORDS.get((features[j], 1 if c[j] > 0 else -1))
+            if word and abs(c[j]) >= 0.3:
+                words.append(word)
+            if len(words) == 2:
+                break
+        base = ", ".join(words) if words else "typical"
+        name = f"{base[0].upper()}{base[1:]} buyers"
+        for j in order[2:]:
+            if name not in names:
+                break
+            extra = _CLUSTER_WORDS.get((features[j], 1 if c[j] > 0 else -1))
+            if extra and extra not in base:
+                base = f"{base}, {extra}"
+                name = f"{base[0].upper()}{base[1:]} buyers"
+        if name in names:
+            name = f"{name} ({len(names) + 1})"
+        names.append(name)
+    return names
+
+
+# --------------------------------------------------------------------------- text
+
+
+def portrait_summarize(portrait: Any) -> str:
+    """A short plain-language summary of a portrait (a Portrait or a dict of its
+    fields). The one place the wording comes from: an LLM backend can replace
+    this function and every caller follows."""
+    p = SimpleNamespace(**portrait) if isinstance(portrait, Mapping) else portrait
+    country = getattr(p, "country", "") or ""
+    where = f" from {country}" if country and country.lower() != "unspecified" else ""
+    if not p.has_purchases:
+        interests = [str(x) for x in (p.top_interests or [])][:2]
+        tail = f", browsing {_join(interests).lower()} so far" if interests else ""
+        return f"A new customer{where} who has not bought anything yet{tail}."
+    kind = "wholesale" if p.is_bulk_buyer else "retail"
+    interests = [str(x) for x in (p.top_interests or [])][:2]
+    what = f"buys mostly {_join(interests).lower()}" if interests else "buys across the range"
+    season = {
+        "christmas": ", stocking up for Christmas every autumn",
+        "year-round": ", ordering all year round",
+        "occasional": ", ordering now and then",
+        "one-off": ", with a single order so far",
+    }.get(p.seasonality, "")
+    price = " and is price sensitive" if p.price_sensitivity >= PRICE_SENSITIVE else ""
+    if p.price_band == "premium" and not price:
+        price = " and chooses the dearer lines"
+    first = f"A {kind} buyer{where} who {what}{price}{season}."
+    seg = SEGMENT_LABELS.get(p.segment, p.segment)
+    orders = "one order" if p.frequency == 1 else f"{p.frequency} orders"
+    days = p.recency_days
+    when = "today" if days == 0 else "yesterday" if days == 1 else f"{days} days ago"
+    return f"{first} {seg}: {orders} worth £{float(p.monetary):,.2f}, the last {when}."
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]

@@ -1,0 +1,178 @@
+"""Generic CSV files in and out.
+
+interactions: header `user_id,item_id,timestamp` plus an optional `quantity`
+(or `rating`) column; timestamp as ISO-8601 or Unix seconds.
+items (optional): header `item_id,title` plus optional `category`, `price`,
+`description`. Items listed there get an index even if nobody interacted with
+them. Bad files raise DataFileError naming the file, the problem and the line
+(line 1 is the header).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from recommend.ml.data import InteractionData, ItemFeatures
+
+REQUIRED = ("user_id", "item_id", "timestamp")
+ITEM_REQUIRED = ("item_id", "title")
+
+
+class DataFileError(ValueError):
+    """A data file that cannot be used; the message names the file, problem and line."""
+
+
+def _read(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
+    path = Path(path)
+    if not path.exists():
+        raise DataFileError(f"{path}: file not found")
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except pd.errors.EmptyDataError as exc:
+        raise DataFileError(f"{path}: the file is empty (expected a header {','.join(required)})") from exc
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataFileError(f"{path}: not a readable CSV file: {exc}") from exc
+    df.columns = [str(c).strip().lower() for c in df.columns]
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise DataFileError(f"{path}: missing column(s) {', '.join(missing)} in the header (line 1); "
+                            f"found {', '.join(df.columns)}")
+    if len(df) == 0:
+        raise DataFileError(f"{path}: the file has a header but no rows")
+    for col in required:
+        blank = df[col].str.strip() == ""
+        if blank.any():
+            line = int(np.flatnonzero(blank.to_numpy())[0]) + 2
+            raise DataFileError(f"{path}, line {line}: empty {col}")
+    return df
+
+
+def parse_timestamps(values: pd.Series, *, path: Path | str = "<data>") -> np.ndarray:
+    """float64 Unix seconds from ISO-8601 strings or numbers (all one kind per file).
+    Naive ISO times are taken as UTC."""
+    s = values.str.strip()
+    numeric = pd.to_numeric(s, errors="coerce")
+    if numeric.notna().all():
+        return numeric.to_numpy(dtype=np.float64)
+    parsed = pd.to_datetime(s, errors="coerce", utc=True, format="ISO8601")
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        line = int(np.flatnonzero(bad)[0]) + 2
+        raise DataFileError(f"{path}, line {line}: cannot parse timestamp {s.iloc[line - 2]!r} "
+                            "(expected ISO-8601 like 2011-12-09T12:50:00 or Unix seconds)")
+    return ((parsed - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)).to_numpy(dtype=np.float64)
+
+
+def _numbers(df: pd.DataFrame, col: str, path: Path) -> np.ndarray:
+    v = pd.to_numeric(df[col].str.strip(), errors="coerce")
+    bad = v.isna().to_numpy() & (df[col].str.strip() != "").to_numpy()
+    if bad.any():
+        line = int(np.flatnonzero(bad)[0]) + 2
+        raise DataFileError(f"{path}, line {line}: {col} {df[col].iloc[line - 2]!r} is not a number")
+    return v.to_numpy(dtype=np.float64)
+
+
+def load_interactions_csv(path: str | Path, items_path: str | Path | None = None, *,
+                          seed: int = 0) -> InteractionData:
+    """Read the generic CSV form into an InteractionData (ties shuffled with `seed`)."""
+    path = Path(path)
+    df = _read(path, REQUIRED)
+    times = parse_timestamps(df["timestamp"], path=path)
+    qty = None
+    for col in ("quantity", "rating"):
+        if col in df.columns:
+            q = _numbers(df, col, path)
+            qty = np.where(np.isnan(q), 1.0, q)
+            break
+    users = df["user_id"].str.strip().to_numpy(dtype=object)
+    items = df["item_id"].str.strip().to_numpy(dtype=object)
+    item_ids = np.unique(items)
+    features = None
+    if items_path is not None:
+        items_path = Path(items_path)
+        idf = _read(items_path, ITEM_REQUIRED)
+        idf["item_id"] = idf["item_id"].str.strip()
+        dup = idf["item_id"].duplicated().to_numpy()
+        if dup.any():
+            line = int(np.flatnonzero(dup)[0]) + 2
+            raise DataFileError(f"{items_path}, line {line}: item_id {idf['item_id'].iloc[line - 2]!r} "
+                                "appears twice")
+        listed = idf["item_id"].to_numpy(dtype=object)
+        extra = np.setdiff1d(item_ids, listed)
+        item_ids = np.concatenate([listed, extra]).astype(object)
+        by_id = idf.set_index("item_id")
+        n = len(item_ids) + 1
+
+        def column(name: str) -> np.ndarray | None:
+            if name not in idf.columns:
+                return None
+            out = np.empty(n, dtype=object)
+            out[:] = ""
+            out[1:len(listed) + 1] = by_id[name].to_numpy(dtype=object)
+            return out
+
+        prices = None
+        if "price" in idf.columns:
+            prices = np.full(n, np.nan)
+            prices[1:len(listed) + 1] = _numbers(idf, "price", items_path)
+        features = ItemFeatures(titles=column("title"), categories=column("category"), prices=prices,
+                                descriptions=column("description"))
+    return InteractionData.from_arrays(users, items, times, qty, item_ids=item_ids, item_features=features,
+                                       seed=seed)
+
+
+def write_interactions_csv(data: InteractionData, out_dir: str | Path) -> tuple[Path, Path | None]:
+    """Write the generic form: interactions.csv (ISO-8601 UTC timestamps) and, when the
+    data has item features, items.csv. Returns the two paths."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ts = pd.to_datetime(data.time, unit="s", utc=True).strftime("%Y-%m-%dT%H:%M:%SZ")
+    inter = pd.DataFrame({"user_id": data.user_ids[data.user], "item_id": data.item_ids[data.item],
+                          "timestamp": ts, "quantity": data.quantity})
+    inter["quantity"] = inter["quantity"].map(lambda q: f"{q:g}")
+    ipath = out_dir / "interactions.csv"
+    inter.to_csv(ipath, index=False)
+    f = data.item_features
+    if f is None:
+        return ipath, None
+    cols = {"item_id": data.item_ids[1:], "title": f.titles[1:]}
+    if f.categories is not None:
+        cols["category"] = f.categories[1:]
+    if f.prices is not None:
+        cols["price"] = [("" if np.isnan(p) else f"{p:.2f}") for p in f.prices[1:]]
+    if f.descriptions is not None:
+        cols["description"] = f.descriptions[1:]
+    items_out = out_dir / "items.csv"
+    pd.DataFrame(cols).to_csv(items_out, index=False)
+    return ipath, items_out
+
+
+def online_retail_to_generic(raw_csv: str | Path, out_dir: str | Path) -> tuple[Path, Path]:
+    """Convert the raw UCI Online Retail file (data/online_retail.csv.gz) into the
+    generic form: customers with an id, purchases of product codes only (codes
+    that start with five digits), no cancellations, positive quantity and price;
+    the item title is the most frequent description of the code."""
+    raw = pd.read_csv(raw_csv, dtype={"InvoiceNo": str, "StockCode": str, "CustomerID": str})
+    raw = raw[raw["CustomerID"].notna() & ~raw["InvoiceNo"].str.startswith("C")
+              & raw["StockCode"].str.match(r"^\d{5}") & (raw["Quantity"] > 0) & (raw["UnitPrice"] > 0)]
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    inter = pd.DataFrame({
+        "user_id": raw["CustomerID"].str.replace(r"\.0$", "", regex=True),
+        "item_id": raw["StockCode"].str.upper(),
+        "timestamp": pd.to_datetime(raw["InvoiceDate"]).dt.strftime("%Y-%m-%dT%H:%M:%S"),
+        "quantity": raw["Quantity"],
+    })
+    ipath = out_dir / "interactions.csv"
+    inter.to_csv(ipath, index=False)
+    titles = (raw.assign(item_id=inter["item_id"], Description=raw["Description"].fillna("").str.strip())
+              .groupby("item_id")["Description"].agg(lambda s: s.value_counts().index[0]))
+    prices = raw.assign(item_id=inter["item_id"]).groupby("item_id")["UnitPrice"].median()
+    items = pd.DataFrame({"item_id": titles.index, "title": titles.to_numpy(),
+                          "price": prices.reindex(titles.index).round(2).to_numpy()})
+    items_path = out_dir / "items.csv"
+    items.to_csv(items_path, index=False)
+    return ipath, items_path

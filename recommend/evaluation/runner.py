@@ -1,0 +1,202 @@
+"""Fit every model on the same split, score the same cases, report the same metrics."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from recommend.ml.base import Recommender
+from recommend.ml.data import InteractionData
+
+from . import metrics as M
+from .protocols import Cases, Split, iso, make_split
+
+CI_METRICS = ("ndcg", "hr")
+CI_K = 10
+
+
+def dataset_stats(data: InteractionData) -> dict:
+    """Counts and shape of an interaction data set (for the report)."""
+    n = data.n_interactions
+    pairs = np.unique(data.user.astype(np.int64) * (data.n_items + 1) + data.item)
+    baskets = len(np.unique(np.stack([data.user, data.time.view(np.int64)]), axis=1).T) if n else 0
+    active_items = int((data.item_popularity()[1:] > 0).sum())
+    return {
+        "users": int(data.n_users),
+        "items": int(data.n_items),
+        "items_with_interactions": active_items,
+        "interactions": int(n),
+        "distinct_user_item_pairs": int(len(pairs)),
+        "baskets": int(baskets),
+        "density": float(len(pairs) / max(1, data.n_users * data.n_items)),
+        "repeat_interaction_share": float(1 - len(pairs) / n) if n else 0.0,
+        "start": iso(data.time.min()) if n else None,
+        "end": iso(data.time.max()) if n else None,
+        "has_categories": data.item_features is not None and data.item_features.categories is not None,
+    }
+
+
+class _Accumulator:
+    """Collects per-case accuracy values and the top-K lists of one model on one view."""
+
+    def __init__(self, n_cases: int, ks: Sequence[int]):
+        self.ks = tuple(ks)
+        self.kmax = max(ks)
+        self.values = {(m, k): np.zeros(n_cases) for m in M.ACCURACY_METRICS for k in self.ks}
+        self.lists = np.full((n_cases, self.kmax), -1, dtype=np.int64)
+
+    def add(self, rows: np.ndarray, top: np.ndarray, truth: list[np.ndarray]) -> None:
+        hits = np.zeros(top.shape, dtype=bool)
+        for r, t in enumerate(truth):
+            hits[r] = np.isin(top[r], t) & (top[r] > 0)
+        n_truth = np.array([len(t) for t in truth])
+        for k in self.ks:
+            for name, v in M.accuracy_from_hits(hits, n_truth, k).items():
+                self.values[(name, k)][rows] = v
+        self.lists[rows] = top
+
+
+def _top_k_batch(scores: np.ndarray, k: int) -> np.ndarray:
+    """int64 (B, k) item indices by descending score (ties by index); -1 where a
+    row has fewer than k finite scores."""
+    s = scores.astype(np.float64, copy=True)
+    s[:, 0] = -np.inf
+    want, k = k, min(k, s.shape[1] - 1)
+    part = np.argpartition(-s, k - 1, axis=1)[:, :k]
+    ps = np.take_along_axis(s, part, axis=1)
+    order = np.lexsort((part, -ps), axis=1)
+    top = np.take_along_axis(part, order, axis=1)
+    top_s = np.take_along_axis(ps, order, axis=1)
+    top[~np.isfinite(top_s)] = -1
+    if k < want:  # a catalog smaller than K: the rest of the list is empty
+        top = np.pad(top, ((0, 0), (0, want - k)), constant_values=-1)
+    return top
+
+
+def _restrict(scores: np.ndarray, cases: Cases, idx: np.ndarray) -> np.ndarray:
+    """Apply each case's exclusions and candidate list (in place on a copy)."""
+    out = scores.copy()
+    for r, c in enumerate(idx):
+        if cases.candidates is not None:
+            keep = np.full(out.shape[1], -np.inf, dtype=out.dtype)
+            keep[cases.candidates[c]] = out[r, cases.candidates[c]]
+            out[r] = keep
+        if cases.exclude is not None and len(cases.exclude[c]):
+            out[r, cases.exclude[c]] = -np.inf
+    return out
+
+
+def _summarise(acc: _Accumulator, split: Split, *, seed: int, n_boot: int, extra: dict) -> dict:
+    train = split.train
+    res: dict = {}
+    for (name, k), v in sorted(acc.values.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        res[f"{name}@{k}"] = float(v.mean()) if len(v) else 0.0
+    item_users = np.bincount(
+        np.unique(train.user.astype(np.int64) * (train.n_items + 1) + train.item) % (train.n_items + 1),
+        minlength=train.n_items + 1)
+    feats = train.item_features
+    for k in acc.ks:
+        lists = acc.lists[:, :k]
+        res[f"coverage@{k}"] = M.coverage(lists, train.n_items)
+        res[f"gini@{k}"] = M.exposure_gini(lists, train.n_items)
+        res[f"novelty@{k}"] = M.novelty(lists, item_users, train.n_users)
+        if feats is not None and feats.categories is not None:
+            res[f"diversity@{k}"] = M.intra_list_diversity_categories(lists, feats.categories)
+        elif extra.get("_title_vectors") is not None:
+            res[f"diversity@{k}"] = M.intra_list_diversity_vectors(lists, extra["_title_vectors"])
+    for name in CI_METRICS:
+        if CI_K in acc.ks:
+            lo, hi = M.bootstrap_ci(acc.values[(name, CI_K)], n_boot=n_boot, seed=seed)
+            res[f"{name}@{CI_K}_ci"] = [lo, hi]
+    res["cases"] = int(len(acc.lists))
+    res.update({k: v for k, v in extra.items() if not k.startswith("_")})
+    return res
+
+
+def _title_vectors(data: InteractionData):
+    """L2-normalised TF-IDF vectors of item titles, for diversity when there are no categories."""
+    feats = data.item_features
+    if feats is None or feats.titles is None or not any(str(t or "") for t in feats.titles[1:]):
+        return None
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(min_df=1).fit_transform([str(t or "") for t in feats.titles]).tocsr()
+
+
+def run_evaluation(data: InteractionData, models: Mapping[str, Callable[[], Recommender]], *,
+                   protocol: str = "temporal", cutoff: float | None = None, ks: Sequence[int] = (5, 10, 20),
+                   sampled: bool = False, seed: int = 0, split: str = "test", progress: bool = True,
+                   n_negatives: int = 100, batch_size: int = 512, n_bootstrap: int = 1000) -> dict:
+    """Evaluate each model (a factory returning an unfitted Recommender) on one split.
+
+    Each model is built, fitted on the split's training data only, and scores the
+    test cases once (in batches of `batch_size` histories). Returns the
+    metrics.json structure: {"dataset", "protocol", "models", and for temporal
+    "explore"}. `cutoff` is Unix seconds (temporal only); split="validation"
+    evaluates on a split carved from the training period (the test period is
+    never read)."""
+    ks = tuple(sorted({int(k) for k in ks}))
+    if not ks or ks[0] <= 0:
+        raise ValueError("ks must be positive integers")
+    if not models:
+        raise ValueError("no models to evaluate")
+    sp = make_split(data, protocol=protocol, cutoff=cutoff, split=split, sampled=sampled,
+                    n_negatives=n_negatives, seed=seed)
+    title_vecs = _title_vectors(data)
+    views: list[tuple[str, Cases]] = [("models", sp.cases)]
+    if sp.explore is not None and len(sp.explore):
+        views.append(("explore", sp.explore))
+    # every case of every view, scored once per model: the explore cases are a subset of users
+    result: dict = {"dataset": dataset_stats(data),
+                    "protocol": {**sp.info, "ks": list(ks), "batch_size": batch_size, "bootstrap": n_bootstrap},
+                    "models": {}}
+    if sp.explore is not None:
+        result["explore"] = {}
+    kmax = max(ks)
+    bar = tqdm(total=len(models), desc="models", unit="model", disable=not progress)
+    for name, factory in models.items():
+        model = factory()
+        fit_bar = tqdm(desc=f"fit {name}", disable=not progress, leave=False)
+
+        def report(stage: str, done: int, total: int, _bar=fit_bar, _name=name) -> None:
+            _bar.set_description(f"fit {_name}: {stage}")
+            _bar.total = total
+            _bar.n = done
+            _bar.refresh()
+
+        t0 = time.perf_counter()
+        model.fit(sp.train, progress=report)
+        fit_seconds = time.perf_counter() - t0
+        fit_bar.close()
+        score_seconds = 0.0
+        for key, cases in views:
+            acc = _Accumulator(len(cases), ks)
+            starts = range(0, len(cases), batch_size)
+            for a in tqdm(starts, desc=f"score {name} ({'all' if key == 'models' else key})",
+                          disable=not progress, leave=False):
+                idx = np.arange(a, min(a + batch_size, len(cases)))
+                t1 = time.perf_counter()
+                # temporal: every case shares now = cutoff; leave-last: now=None, i.e. each
+                # history's own last time (the interface default), so batches stay batches
+                now = float(cases.now[idx[0]]) if protocol == "temporal" else None
+                scores = model.score([cases.histories[i] for i in idx], now=now)
+                score_seconds += time.perf_counter() - t1
+                if scores.shape != (len(idx), sp.train.n_items + 1):
+                    raise ValueError(f"model {name!r} returned scores of shape {scores.shape}, "
+                                     f"expected {(len(idx), sp.train.n_items + 1)}")
+                top = _top_k_batch(_restrict(scores, cases, idx), kmax)
+                acc.add(idx, top, [cases.truth[i] for i in idx])
+            extra = {"_title_vectors": title_vecs}
+            if key == "models":
+                extra.update({"fit_seconds": round(fit_seconds, 3)})
+            result[key][name] = _summarise(acc, sp, seed=seed, n_boot=n_bootstrap, extra=extra)
+        result["models"][name]["score_seconds"] = round(score_seconds, 3)
+        if hasattr(model, "config"):
+            result["models"][name]["config"] = {k: v for k, v in model.config.items()
+                                                if isinstance(v, int | float | str | bool | None)}
+        bar.update(1)
+    bar.close()
+    return result

@@ -1,0 +1,30 @@
+"""The one map from model name to class. Add a line when you add a model."""
+
+from __future__ import annotations
+
+from .base import Recommender
+from .ease import EASE
+from .implicit_adapter import ALS, BPR
+from .knn import ItemKNN
+from .popularity import Popularity, RecentPopularity
+from .repeat import RepeatPurchase
+
+MODELS: dict[str, type[Recommender]] = {
+    Popularity.name: Popularity,
+    RecentPopularity.name: RecentPopularity,
+    RepeatPurchase.name: RepeatPurchase,
+    ItemKNN.name: ItemKNN,
+    EASE.name: EASE,
+    ALS.name: ALS,
+    BPR.name: BPR,
+}
+
+# the reference models every evaluation run includes
+BASELINES: tuple[str, ...] = ("pop", "pop_recent", "repeat", "itemknn", "ease", "als", "bpr")
+
+
+def get_model_class(name: str) -> type[Recommender]:
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise KeyError(f"unknown model {name!r}; known: {', '.join(sorted(MODELS))}") from None

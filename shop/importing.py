@@ -1,0 +1,331 @@
+"""Read, validate and shape the Online Retail CSV before anything is written.
+
+`history_parse(path)` returns a `ParsedHistory`: products, customers, orders,
+order lines and cancellation lines as plain records, plus a count of every row
+that was not used and why. It never touches the database, so the import command
+can refuse a broken file before writing a single row.
+
+Rules (documented in docs/import.md):
+- a stock code is a product when it starts with five digits (``85123A``,
+  ``22423``); codes are upper-cased (``85123a`` is ``85123A``). Everything
+  else is a fee or an adjustment: codes without digits (POST, D, M, DOT, BANK
+  CHARGES, AMAZONFEE, CRUK, PADS, S, B), ``C2`` (carriage), gift vouchers
+  (``gift_0001_*``) and ``DCGS*`` marketplace listings;
+  a few five-digit codes are service lines by their name (``Next Day Carriage``,
+  ``PACKING CHARGE``, ``High Resolution Image``, gift vouchers) and are fees too;
+- a row is bad (counted, not used) when its date, quantity or price does not
+  parse, its description is blank, its price is zero or negative, or (outside
+  a cancellation) its quantity is zero or negative (stock fixes, damages);
+- an invoice starting with ``C`` is a cancellation: its lines become returns;
+- an order is an invoice with at least one good product line; its postage
+  lines (POST, DOT, C2) become the order's shipping.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+
+COLUMNS = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country"]
+PRODUCT_CODE = re.compile(r"^\d{5}[A-Z]*$")
+SHIPPING_CODES = {"POST", "DOT", "C2"}
+SERVICE_NAMES = re.compile(r"^(?:next day carriage|packing charge|high resolution image)$|gift voucher", re.IGNORECASE)
+TIME_ZONE = "Europe/London"
+
+# Why a row was not used, as shown in the report.
+BAD_DATE = "unparseable date"
+BAD_NUMBER = "unparseable quantity or price"
+BAD_DESCRIPTION = "blank description"
+BAD_PRICE = "zero or negative price"
+BAD_QUANTITY = "zero or negative quantity outside a cancellation (stock fix, damage)"
+BAD_CANCELLATION = "cancellation with a positive quantity"
+BAD_CUSTOMER = "unparseable CustomerID"
+NOT_PRODUCT = "fee or adjustment, not a product (POST, D, M, BANK CHARGES, ...)"
+
+
+class ImportFileError(Exception):
+    """The file cannot be imported at all (missing, truncated, malformed)."""
+
+
+@dataclass(frozen=True)
+class ProductRow:
+    stock_code: str
+    name: str
+    price: Decimal
+    category: str
+    stock: int
+    units_sold: int
+    first_sold_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    external_id: int
+    country: str
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    number: str
+    customer_external_id: int | None
+    country: str
+    placed_at: datetime
+    subtotal: Decimal
+    shipping: Decimal
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class LineRow:
+    order_number: str
+    stock_code: str
+    product_name: str
+    quantity: int
+    unit_price: Decimal
+    line_total: Decimal
+
+
+@dataclass(frozen=True)
+class ReturnRow:
+    number: str
+    customer_external_id: int | None
+    stock_code: str
+    quantity: int
+    unit_price: Decimal
+    created_at: datetime
+
+
+@dataclass
+class ParsedHistory:
+    rows: int
+    products: list[ProductRow]
+    customers: list[CustomerRow]
+    orders: list[OrderRow]
+    lines: list[LineRow]
+    returns: list[ReturnRow]
+    skipped: Counter = field(default_factory=Counter)
+
+
+def _read_text(path: Path) -> str:
+    """The whole file as text; a gzip file that ends early names the last line read."""
+    if not path.exists():
+        raise ImportFileError(f"{path}: file not found")
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        out = io.BytesIO()
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as gz:
+                while chunk := gz.read(1 << 20):
+                    out.write(chunk)
+        except (EOFError, OSError, zlib.error) as exc:
+            lines_read = out.getvalue().count(b"\n")
+            raise ImportFileError(
+                f"{path}: the compressed file is truncated or corrupt ({exc}); "
+                f"it stops in line {lines_read + 1} (after {lines_read} complete lines)"
+            ) from exc
+        raw = out.getvalue()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ImportFileError(f"{path}: line {line} is not valid UTF-8") from exc
+
+
+def _validate_structure(path: Path, text: str) -> None:
+    """Every line has exactly the 8 columns of the header; the last line is complete."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ImportFileError(f"{path}: the file is empty") from None
+    except csv.Error as exc:
+        raise ImportFileError(f"{path}: line 1: {exc}") from exc
+    header = [h.strip().lstrip("\ufeff") for h in header]
+    if header != COLUMNS:
+        raise ImportFileError(f"{path}: line 1: expected the columns {','.join(COLUMNS)}, found {','.join(header)}")
+    try:
+        for row in reader:
+            if len(row) != len(COLUMNS):
+                raise ImportFileError(
+                    f"{path}: line {reader.line_num} has {len(row)} fields, expected {len(COLUMNS)} "
+                    f"(the file is malformed or truncated)"
+                )
+    except csv.Error as exc:
+        raise ImportFileError(f"{path}: line {reader.line_num}: {exc} (the file is malformed or truncated)") from exc
+    if text and not text.endswith("\n"):
+        last = text.count("\n") + 1
+        raise ImportFileError(f"{path}: line {last} is incomplete (no line end): the file is truncated")
+
+
+def _most_frequent(series: pd.Series) -> pd.Series:
+    """Per group key (index level 0), the most frequent value; ties go to the
+    alphabetically first value so the result never depends on row order."""
+    counts = series.groupby([series.index, series.values]).size().rename("n").reset_index()
+    counts.columns = ["key", "value", "n"]
+    counts = counts.sort_values(["key", "n", "value"], ascending=[True, False, True], kind="stable")
+    return counts.drop_duplicates("key").set_index("key")["value"]
+
+
+def history_parse(path: Path | str, *, progress=None) -> ParsedHistory:
+    """Read and shape the history. Raises ImportFileError for a file that cannot be used."""
+    from catalog.taxonomy import assign_categories
+
+    path = Path(path)
+    step = progress or (lambda label: None)
+    step("reading")
+    text = _read_text(path)
+    _validate_structure(path, text)
+    step("parsing")
+    df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    n_rows = len(df)
+    skipped: Counter = Counter()
+    df["line"] = range(2, n_rows + 2)
+    df["InvoiceNo"] = df["InvoiceNo"].str.strip()
+    df["code"] = df["StockCode"].str.strip().str.upper()
+    df["Description"] = df["Description"].str.strip()
+    df["Country"] = df["Country"].str.strip()
+    df["qty"] = pd.to_numeric(df["Quantity"], errors="coerce")
+    df["price"] = pd.to_numeric(df["UnitPrice"], errors="coerce")
+    df["when"] = pd.to_datetime(df["InvoiceDate"].str.strip(), format="%Y-%m-%d %H:%M:%S", errors="coerce")
+    cust = pd.to_numeric(df["CustomerID"].str.strip().replace("", "nan"), errors="coerce")
+    df["customer"] = cust
+
+    reason = pd.Series("", index=df.index, dtype=object)
+
+    def mark(mask, why):
+        mask = mask & (reason == "")
+        reason[mask] = why
+
+    is_cancel = df["InvoiceNo"].str.startswith("C")
+    is_code_product = df["code"].str.match(PRODUCT_CODE.pattern) & ~df["Description"].str.contains(
+        SERVICE_NAMES.pattern, case=False, regex=True
+    )
+    is_shipping = df["code"].isin(SHIPPING_CODES)
+    mark(df["when"].isna(), BAD_DATE)
+    mark(df["qty"].isna() | df["price"].isna() | (df["qty"] % 1 != 0), BAD_NUMBER)
+    mark(df["CustomerID"].str.strip().ne("") & cust.isna(), BAD_CUSTOMER)
+    mark(~is_code_product, NOT_PRODUCT)
+    mark(df["Description"].eq(""), BAD_DESCRIPTION)
+    mark(df["price"] <= 0, BAD_PRICE)
+    mark(~is_cancel & (df["qty"] <= 0), BAD_QUANTITY)
+    mark(is_cancel & (df["qty"] > 0), BAD_CANCELLATION)
+    for why, n in reason[reason != ""].value_counts().items():
+        skipped[why] = int(n)
+
+    good = df[reason == ""].copy()
+    good["qty"] = good["qty"].astype("int64")
+    local = good["when"].dt.tz_localize(TIME_ZONE, ambiguous=False, nonexistent="shift_forward")
+    good["when"] = local
+    sales = good[~is_cancel.loc[good.index]]
+    cancels = good[is_cancel.loc[good.index]]
+
+    step("products")
+    by_code = good.set_index("code")
+    names = _most_frequent(by_code["Description"])
+    last_price = good.sort_values(["when", "line"], kind="stable").groupby("code")["price"].last()
+    units = sales.groupby("code")["qty"].sum()
+    first_sold = sales.groupby("code")["when"].min()
+    last_sold = sales.groupby("code")["when"].max()
+    end = good["when"].max()
+    months = max((end - good["when"].min()).days / 30.4, 1.0) if len(good) else 1.0
+    codes = sorted(names.index)
+    categories = assign_categories([names[c] for c in codes])
+    products = []
+    for code, category in zip(codes, categories):
+        sold = int(units.get(code, 0))
+        recent = code in last_sold.index and (end - last_sold[code]).days <= 90
+        # Stock to sell from: about two months of the product's average demand,
+        # at least 10; products not sold in the last 90 days are out of stock.
+        stock = min(1000, max(10, round(2 * sold / months))) if recent else 0
+        first = first_sold.get(code)
+        products.append(
+            ProductRow(
+                stock_code=code,
+                name=names[code][:255],
+                price=Decimal(f"{last_price[code]:.2f}"),
+                category=category,
+                stock=stock,
+                units_sold=max(sold, 0),
+                first_sold_at=first.to_pydatetime() if first is not None and not pd.isna(first) else None,
+            )
+        )
+
+    step("customers")
+    with_customer = df[df["customer"].notna() & df["when"].notna()]
+    countries = _most_frequent(with_customer.set_index("customer")["Country"])
+    customers = [CustomerRow(external_id=int(cid), country=countries[cid]) for cid in sorted(countries.index)]
+
+    step("orders")
+    sales = sales.assign(total=(sales["qty"] * sales["price"]).round(2))
+    heads = sales.groupby("InvoiceNo", sort=False).agg(
+        when=("when", "first"), customer=("customer", "first"), country=("Country", "first"), subtotal=("total", "sum")
+    )
+    ship_rows = df[is_shipping & df["when"].notna() & (df["price"] > 0) & (df["qty"] > 0) & ~is_cancel]
+    shipping = (ship_rows["qty"] * ship_rows["price"]).groupby(ship_rows["InvoiceNo"]).sum()
+    heads["shipping"] = shipping.reindex(heads.index).fillna(0.0)
+    orders = [
+        OrderRow(
+            number=str(number),
+            customer_external_id=None if pd.isna(c) else int(c),
+            country=country,
+            placed_at=when.to_pydatetime(),
+            subtotal=Decimal(f"{sub:.2f}"),
+            shipping=Decimal(f"{ship:.2f}"),
+            total=Decimal(f"{sub:.2f}") + Decimal(f"{ship:.2f}"),
+        )
+        for number, when, c, country, sub, ship in zip(
+            heads.index, heads["when"], heads["customer"], heads["country"], heads["subtotal"], heads["shipping"]
+        )
+    ]
+    product_names = {p.stock_code: p.name for p in products}
+    lines = [
+        LineRow(
+            order_number=number,
+            stock_code=code,
+            product_name=product_names[code],
+            quantity=int(q),
+            unit_price=Decimal(f"{p:.2f}"),
+            line_total=Decimal(f"{t:.2f}"),
+        )
+        for number, code, q, p, t in zip(
+            sales["InvoiceNo"], sales["code"], sales["qty"], sales["price"], sales["total"]
+        )
+    ]
+    step("returns")
+    returns = [
+        ReturnRow(
+            number=number,
+            customer_external_id=None if pd.isna(c) else int(c),
+            stock_code=code,
+            quantity=-int(q),
+            unit_price=Decimal(f"{p:.2f}"),
+            created_at=when.to_pydatetime(),
+        )
+        for number, c, code, q, p, when in zip(
+            cancels["InvoiceNo"],
+            cancels["customer"],
+            cancels["code"],
+            cancels["qty"],
+            cancels["price"],
+            cancels["when"],
+        )
+    ]
+    return ParsedHistory(
+        rows=n_rows,
+        products=products,
+        customers=customers,
+        orders=orders,
+        lines=lines,
+        returns=returns,
+        skipped=skipped,
+    )

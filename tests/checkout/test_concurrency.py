@@ -1,0 +1,99 @@
+"""No overselling: many shoppers check out the last units at the same moment.
+
+Runs on PostgreSQL only: the point is real row locks across real connections
+(SQLite serialises whole-database writes, which proves nothing)."""
+
+import threading
+from collections import Counter
+
+import pytest
+from django.conf import settings
+from django.db import connection, connections
+
+from catalog.models import Product
+from checkout import services
+from checkout.errors import CheckoutError
+from checkout.models import Order
+from checkout.payment import CARD_SUCCEEDS
+
+from .conftest import ADDRESS
+from .factories import CustomerFactory, ProductFactory
+
+SHOPPERS = 24
+STOCK = 5
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not settings.USING_POSTGRES, reason="needs PostgreSQL row locks (SQLite locks the whole file)"),
+]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_checkouts_never_oversell():
+    assert connection.vendor == "postgresql"
+    product = ProductFactory(stock=STOCK, price="4.25")
+    carts = []
+    for _ in range(SHOPPERS):
+        cart = services.cart_get_or_create(customer=CustomerFactory())
+        services.cart_add(cart=cart, product_id=product.pk, quantity=1)
+        carts.append(cart)
+
+    barrier = threading.Barrier(SHOPPERS)
+    results: list = [None] * SHOPPERS
+
+    def shopper(i: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            order = services.order_place(cart=carts[i], address=dict(ADDRESS), shipping_method="standard",
+                                         payment_token=CARD_SUCCEEDS, coupon_code="",
+                                         idempotency_key=f"concurrent-{i:04d}")
+            results[i] = ("ok", order.number)
+        except CheckoutError as exc:
+            results[i] = ("refused", exc.message, exc.code)
+        except Exception as exc:  # noqa: BLE001 - anything else is a failure the test reports
+            results[i] = ("crash", repr(exc))
+        finally:
+            connections.close_all()  # each thread has its own connection; close it
+
+    threads = [threading.Thread(target=shopper, args=(i,)) for i in range(SHOPPERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+
+    outcomes = Counter(r[0] for r in results)
+    assert outcomes == {"ok": STOCK, "refused": SHOPPERS - STOCK}, results
+    refusals = [r for r in results if r[0] == "refused"]
+    assert all(r[2] == "out_of_stock" and "Only 0 left" in r[1] for r in refusals), refusals
+    assert Product.objects.get(pk=product.pk).stock == 0
+    assert Order.objects.filter(lines__product=product).count() == STOCK
+    # the refused shoppers still have their cart
+    assert sum(c.lines.count() for c in carts) == SHOPPERS - STOCK
+
+
+@pytest.mark.django_db(transaction=True)
+def test_double_submit_at_the_same_moment_makes_one_order():
+    product = ProductFactory(stock=10)
+    cart = services.cart_get_or_create(customer=CustomerFactory())
+    services.cart_add(cart=cart, product_id=product.pk, quantity=2)
+    barrier = threading.Barrier(6)
+    numbers: list = []
+
+    def click() -> None:
+        try:
+            barrier.wait(timeout=30)
+            order = services.order_place(cart=cart, address=dict(ADDRESS), shipping_method="standard",
+                                         payment_token=CARD_SUCCEEDS, coupon_code="", idempotency_key="same-click")
+            numbers.append(order.number)
+        except Exception as exc:  # noqa: BLE001
+            numbers.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=click) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(set(numbers)) == 1 and numbers[0].startswith("W"), numbers
+    assert Order.objects.count() == 1 and Product.objects.get(pk=product.pk).stock == 8
