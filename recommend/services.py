@@ -169,6 +169,9 @@ def model_version_train(
     "training" (its worker died) is marked failed and trained anew.
     config: extra config per model name. Returns this run's versions."""
     names = _validate_models(models)
+    stray = sorted(set(config or {}) - set(names))
+    if stray:
+        raise ValueError(f"config given for model(s) not in this run: {', '.join(stray)}")
     resolved_device = resolve_device(device)  # bad input stops here, before any write
     run_id = run_id or uuid.uuid4().hex
     model_version_fail_stale()

@@ -114,6 +114,8 @@ def test_bad_input_stops_before_any_write(store, artifacts):
         services.model_version_train(models=[NAME], device="tpu")
     with pytest.raises(CommandError):
         call_command("retrain", "--device", "tpu")
+    with pytest.raises(ValueError, match="not in this run"):
+        services.model_version_train(models=[NAME], device="cpu", config={"ease": {"l2": 1}})
     assert not ModelVersion.objects.exists() and not artifacts.exists()
 
 
