@@ -129,25 +129,26 @@ def _validate_models(models: Sequence[str] | None) -> list[str]:
 
 
 class _TqdmProgress:
-    """A Recommender progress callback: one tqdm bar per stage (e.g. "epoch")."""
+    """A Recommender progress callback: one tqdm bar per model, showing the
+    current stage ("epoch 3/10", "tune l2 2/5", ...)."""
 
     def __init__(self, label: str) -> None:
         self.label = label
-        self.bars: dict[str, Any] = {}
+        self.bar: Any = None
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         from tqdm import tqdm
 
-        bar = self.bars.get(stage)
-        if bar is None:
-            bar = self.bars[stage] = tqdm(total=total, desc=f"{self.label} {stage}", leave=False, unit=stage)
-        bar.total = total
-        bar.n = done
-        bar.refresh()
+        if self.bar is None:
+            self.bar = tqdm(total=total, desc=f"fit {self.label}", leave=False)
+        self.bar.set_description(f"fit {self.label}: {stage}", refresh=False)
+        self.bar.total = total
+        self.bar.n = done
+        self.bar.refresh()
 
     def close(self) -> None:
-        for bar in self.bars.values():
-            bar.close()
+        if self.bar is not None:
+            self.bar.close()
 
 
 # -- the training run ------------------------------------------------------------
