@@ -55,6 +55,14 @@ def one_run(models: list[str], device: str) -> tuple[float, dict[str, float], di
                 result["failed"] = {v.name: v.error.strip().splitlines()[-1] for v in versions if v.status == "failed"}
                 result["snapshot"] = versions[0].snapshot if versions else {}
                 result["ndcg"] = {v.name: v.ndcg10 for v in versions}
+                result["split"] = {
+                    v.name: (
+                        v.metrics.get("fit_seconds"),
+                        v.metrics.get("score_seconds"),
+                        v.metrics.get("serving_fit_seconds"),
+                    )
+                    for v in versions
+                }
                 raise _Rollback
         except _Rollback:
             pass
@@ -85,7 +93,7 @@ def main() -> None:
         f"({snap.get('time_min', '')[:10]} .. {snap.get('time_max', '')[:10]}); cpu cores: {os.cpu_count()}"
     )
     base = statistics.median(per_model[BASELINE]) if per_model.get(BASELINE) else None
-    print(f"{'model':<12} {'seconds':>9} {'x ' + BASELINE:>9} {'val ndcg@10':>12}")
+    print(f"{'model':<12} {'seconds':>9} {'x ' + BASELINE:>9} {'val ndcg@10':>12}   eval fit / score / serving fit (s)")
     medians = {}
     for m in models:
         med = statistics.median(per_model[m]) if per_model[m] else float("nan")
@@ -93,7 +101,8 @@ def main() -> None:
         ratio = f"{med / base:.1f}" if base else "-"
         ndcg = last.get("ndcg", {}).get(m)
         status = f"FAILED: {last['failed'][m]}" if m in last.get("failed", {}) else ""
-        print(f"{m:<12} {med:>9.1f} {ratio:>9} {'' if ndcg is None else f'{ndcg:.4f}':>12} {status}")
+        parts = "/".join("-" if x is None else f"{x:.1f}" for x in last.get("split", {}).get(m, (None,) * 3))
+        print(f"{m:<12} {med:>9.1f} {ratio:>9} {'' if ndcg is None else f'{ndcg:.4f}':>12}   {parts} {status}")
     total = statistics.median(walls)
     print(
         f"{'TOTAL':<12} {total:>9.1f} {f'{total / base:.1f}' if base else '-':>9}   "

@@ -302,7 +302,10 @@ def _train_one(
             evaluated: list[Recommender] = []
             metrics = _validation_metrics(name, lambda: _remember(evaluated, cls(**cfg)), data, progress)
             serving_cfg = _with_tuned(cls(**cfg).config, evaluated[-1].config if evaluated else {}, cfg)
+        fit_started = time.monotonic()
         model = cls(**serving_cfg).fit(data, progress=bar)
+        if evaluate:
+            metrics["serving_fit_seconds"] = round(time.monotonic() - fit_started, 3)
         tmp.mkdir(parents=True, exist_ok=False)
         model.save(tmp)
         _write_json(tmp / "item_ids.json", [str(x) for x in data.item_ids.tolist()])
