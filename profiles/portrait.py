@@ -475,10 +475,10 @@ def _histogram(habit: pd.DataFrame, bucket: pd.Series, n: int, idx: pd.Index) ->
 def _seasonality(frequency: int, autumn_share: float, christmas_share: float, active_months: int) -> str:
     if frequency == 0:
         return "none"
-    if autumn_share >= 0.8 and christmas_share >= 0.25:
-        return "christmas"
     if frequency == 1:
         return "one-off"
+    if autumn_share >= 0.8 and christmas_share >= 0.25:
+        return "christmas"
     if active_months >= 6:
         return "year-round"
     return "occasional"
@@ -593,7 +593,7 @@ def portrait_summarize(portrait: Any) -> str:
     orders = "one order" if p.frequency == 1 else f"{p.frequency} orders"
     days = p.recency_days
     when = "today" if days == 0 else "yesterday" if days == 1 else f"{days} days ago"
-    return f"{first} {seg}: {orders} worth £{float(p.monetary):,.2f}, the last {when}."
+    return f"{first} {seg}: {orders} worth £{float(p.monetary):,.2f}, the last one {when}."
 
 
 def _join(items: list[str]) -> str:
