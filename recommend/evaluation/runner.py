@@ -60,17 +60,14 @@ class _Accumulator:
 
 
 def _top_k_batch(scores: np.ndarray, k: int) -> np.ndarray:
-    """int64 (B, k) item indices by descending score (ties by index); -1 where a
-    row has fewer than k finite scores."""
+    """int64 (B, k) item indices by descending score, ties by ascending index (a stable
+    sort, so a tie at the K-th place is decided the same way for every model and
+    every batch size); -1 where a row has fewer than k finite scores."""
     s = scores.astype(np.float64, copy=True)
     s[:, 0] = -np.inf
     want, k = k, min(k, s.shape[1] - 1)
-    part = np.argpartition(-s, k - 1, axis=1)[:, :k]
-    ps = np.take_along_axis(s, part, axis=1)
-    order = np.lexsort((part, -ps), axis=1)
-    top = np.take_along_axis(part, order, axis=1)
-    top_s = np.take_along_axis(ps, order, axis=1)
-    top[~np.isfinite(top_s)] = -1
+    top = np.argsort(-s, axis=1, kind="stable")[:, :k]
+    top[~np.isfinite(np.take_along_axis(s, top, axis=1))] = -1
     if k < want:  # a catalog smaller than K: the rest of the list is empty
         top = np.pad(top, ((0, 0), (0, want - k)), constant_values=-1)
     return top
@@ -146,10 +143,13 @@ def run_evaluation(data: InteractionData, models: Mapping[str, Callable[[], Reco
     sp = make_split(data, protocol=protocol, cutoff=cutoff, split=split, sampled=sampled,
                     n_negatives=n_negatives, seed=seed)
     title_vecs = _title_vectors(data)
-    views: list[tuple[str, Cases]] = [("models", sp.cases)]
-    if sp.explore is not None and len(sp.explore):
-        views.append(("explore", sp.explore))
-    # every case of every view, scored once per model: the explore cases are a subset of users
+    cases = sp.cases
+    explore = sp.explore if sp.explore is not None and len(sp.explore) else None
+    # the explore view holds a subset of the same users with the same histories and `now`:
+    # its cases reuse the scores of the main view (each history is scored once per model)
+    main_of_user = {int(u): i for i, u in enumerate(cases.users)}
+    explore_main = (np.array([main_of_user[int(u)] for u in explore.users], dtype=np.int64)
+                    if explore is not None else np.zeros(0, dtype=np.int64))
     result: dict = {"dataset": dataset_stats(data),
                     "protocol": {**sp.info, "ks": list(ks), "batch_size": batch_size, "bootstrap": n_bootstrap},
                     "models": {}}
@@ -172,27 +172,31 @@ def run_evaluation(data: InteractionData, models: Mapping[str, Callable[[], Reco
         fit_seconds = time.perf_counter() - t0
         fit_bar.close()
         score_seconds = 0.0
-        for key, cases in views:
-            acc = _Accumulator(len(cases), ks)
-            starts = range(0, len(cases), batch_size)
-            for a in tqdm(starts, desc=f"score {name} ({'all' if key == 'models' else key})",
-                          disable=not progress, leave=False):
-                idx = np.arange(a, min(a + batch_size, len(cases)))
-                t1 = time.perf_counter()
-                # temporal: every case shares now = cutoff; leave-last: now=None, i.e. each
-                # history's own last time (the interface default), so batches stay batches
-                now = float(cases.now[idx[0]]) if protocol == "temporal" else None
-                scores = model.score([cases.histories[i] for i in idx], now=now)
-                score_seconds += time.perf_counter() - t1
-                if scores.shape != (len(idx), sp.train.n_items + 1):
-                    raise ValueError(f"model {name!r} returned scores of shape {scores.shape}, "
-                                     f"expected {(len(idx), sp.train.n_items + 1)}")
-                top = _top_k_batch(_restrict(scores, cases, idx), kmax)
-                acc.add(idx, top, [cases.truth[i] for i in idx])
-            extra = {"_title_vectors": title_vecs}
-            if key == "models":
-                extra.update({"fit_seconds": round(fit_seconds, 3)})
-            result[key][name] = _summarise(acc, sp, seed=seed, n_boot=n_bootstrap, extra=extra)
+        acc = _Accumulator(len(cases), ks)
+        acc_explore = _Accumulator(len(explore), ks) if explore is not None else None
+        for a in tqdm(range(0, len(cases), batch_size), desc=f"score {name}", disable=not progress, leave=False):
+            idx = np.arange(a, min(a + batch_size, len(cases)))
+            t1 = time.perf_counter()
+            # temporal: every case shares now = cutoff; leave-last: now=None, i.e. each
+            # history's own last time (the interface default), so batches stay batches
+            now = float(cases.now[idx[0]]) if protocol == "temporal" else None
+            scores = model.score([cases.histories[i] for i in idx], now=now)
+            score_seconds += time.perf_counter() - t1
+            if scores.shape != (len(idx), sp.train.n_items + 1):
+                raise ValueError(f"model {name!r} returned scores of shape {scores.shape}, "
+                                 f"expected {(len(idx), sp.train.n_items + 1)}")
+            acc.add(idx, _top_k_batch(_restrict(scores, cases, idx), kmax), [cases.truth[i] for i in idx])
+            if acc_explore is not None:
+                e_idx = np.flatnonzero((explore_main >= idx[0]) & (explore_main <= idx[-1]))
+                if len(e_idx):
+                    sub = scores[explore_main[e_idx] - idx[0]]
+                    acc_explore.add(e_idx, _top_k_batch(_restrict(sub, explore, e_idx), kmax),
+                                    [explore.truth[j] for j in e_idx])
+        extra = {"_title_vectors": title_vecs}
+        result["models"][name] = _summarise(acc, sp, seed=seed, n_boot=n_bootstrap,
+                                            extra={**extra, "fit_seconds": round(fit_seconds, 3)})
+        if acc_explore is not None:
+            result["explore"][name] = _summarise(acc_explore, sp, seed=seed, n_boot=n_bootstrap, extra=extra)
         result["models"][name]["score_seconds"] = round(score_seconds, 3)
         if hasattr(model, "config"):
             result["models"][name]["config"] = {k: v for k, v in model.config.items()

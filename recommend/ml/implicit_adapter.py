@@ -76,7 +76,8 @@ class ALS(_ImplicitModel):
 
     name = "als"
 
-    def __init__(self, *, factors: int = 64, regularization: float = 0.05, alpha: float = 10.0,
+    # defaults chosen on the temporal validation split of the store (docs/evaluation.md)
+    def __init__(self, *, factors: int = 128, regularization: float = 1.0, alpha: float = 1.0,
                  iterations: int = 15, seed: int = 0, **config) -> None:
         super().__init__(factors=factors, regularization=regularization, alpha=alpha, iterations=iterations,
                          seed=seed, **config)

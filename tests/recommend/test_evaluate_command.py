@@ -150,3 +150,16 @@ def test_evaluate_bad_files_stop_with_the_line(tmp_path):
     with pytest.raises(CommandError, match="empty"):
         call_command("evaluate", "--interactions", str(empty), "--out", str(tmp_path / "o"), "--no-progress")
     assert not (tmp_path / "o").exists()  # nothing written
+
+
+@pytest.mark.django_db
+def test_evaluate_validation_split_and_sampled(store, tmp_path):
+    call_command("evaluate", "--models", "pop,repeat", "--split", "validation", "--cutoff", "2011-02-28",
+                 "--out", str(tmp_path / "v"), "--no-progress")
+    v = json.loads((tmp_path / "v" / "metrics.json").read_text())
+    assert v["protocol"]["split"] == "validation"
+    assert v["protocol"]["validation_cutoff"] < v["protocol"]["test_cutoff"] == "2011-02-28T00:00:00+00:00"
+    call_command("evaluate", "--models", "pop", "--sampled", "--protocol", "leave-last", "--seed", "3",
+                 "--out", str(tmp_path / "s"), "--no-progress")
+    s = json.loads((tmp_path / "s" / "metrics.json").read_text())
+    assert s["protocol"]["sampled"] is True and s["protocol"]["negatives"] == 100 and s["protocol"]["seed"] == 3
