@@ -231,3 +231,10 @@ def muted_categories(*, customer: Customer) -> list[dict]:
         {"id": cid, "name": name}
         for cid, name in MutedCategory.objects.filter(customer=customer).values_list("category_id", "category__name")
     ]
+
+
+def customers_without_portrait_exist() -> bool:
+    """True when some customer has no portrait yet (or there are no customers)."""
+    if not Customer.objects.exists():
+        return True
+    return Customer.objects.filter(portrait__isnull=True).exists()
