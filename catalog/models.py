@@ -37,9 +37,7 @@ class Product(models.Model):
     name = models.CharField(max_length=255)
     slug = models.SlugField(max_length=255, blank=True)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
-    price = models.DecimalField(
-        max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
-    )
+    price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
     stock = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
     # how many units were sold in the imported history and since: for sorting

@@ -106,6 +106,10 @@ MOTIFS: dict[str, str] = {
     '<rect x="40" y="140" width="90" height="14" rx="3" fill="{l}"/>',
     "toy": '<circle cx="100" cy="100" r="50" fill="{c}"/><path d="M60 70 A50 50 0 0 1 140 70" fill="{l}"/>'
     '<circle cx="100" cy="100" r="12" fill="{d}"/><circle cx="80" cy="84" r="5" fill="#fff"/>',
+    "bear": '<circle cx="62" cy="62" r="20" fill="{d}"/><circle cx="138" cy="62" r="20" fill="{d}"/>'
+    '<circle cx="100" cy="105" r="55" fill="{c}"/><ellipse cx="100" cy="125" rx="24" ry="18" fill="{l}"/>'
+    '<circle cx="80" cy="95" r="6" fill="#333"/><circle cx="120" cy="95" r="6" fill="#333"/>'
+    '<ellipse cx="100" cy="118" rx="8" ry="6" fill="#333"/>',
     "leaf": '<path d="M50 150 C50 80 100 40 160 40 C160 100 120 150 50 150Z" fill="{c}"/><path d="M55 145 C90 110 '
     '120 80 150 50" stroke="{l}" stroke-width="5" fill="none"/>',
     "frame": '<rect x="45" y="45" width="110" height="110" rx="4" fill="{c}"/><rect x="60" y="60" width="80" '
@@ -145,7 +149,7 @@ CATEGORY_MOTIFS: dict[str, str] = {
     "Kitchen & Baking": "cake",
     "Tableware & Mugs": "mug",
     "Toys & Games": "toy",
-    "Baby & Kids": "toy",
+    "Baby & Kids": "bear",
     "Crafts & Sewing": "dots",
     "Cushions & Textiles": "cushion",
     "Bath & Beauty": "flower",
@@ -216,8 +220,11 @@ def product_svg(*, name: str, category: str = "", size: int = 400) -> str:
     background, accent = PALETTES[digest[0] % len(PALETTES)]
     colours = product_colours(name)
     main = colours[0] if colours else accent
-    if main in ("#f4f1ea", "#efe6cf", "#f1e4c3"):  # white things on a white card: give them an outline colour
-        background = "#e9e3d8"
+    outline = ""
+    if main in ("#f4f1ea", "#efe6cf", "#f1e4c3"):  # white things on a pale card: a darker card and an outline
+        background = "#e2dacb"
+        outline = ' stroke="#b9ad98" stroke-width="2.5"'
+
     second = colours[1] if len(colours) > 1 else _shade(main, 1.45)
     motif = MOTIFS[product_motif(name, category)].format(c=main, d=_shade(main, 0.7), l=second)
     rotation = (digest[1] % 13) - 6
@@ -231,5 +238,5 @@ def product_svg(*, name: str, category: str = "", size: int = 400) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 200" width="{size}" height="{size}" '
         f'role="img" aria-label="{title}"><title>{title}</title>'
         f'<rect width="200" height="200" fill="{background}"/>{dots}'
-        f'<g transform="rotate({rotation} 100 100)">{motif}</g></svg>'
+        f'<g transform="rotate({rotation} 100 100)"{outline}>{motif}</g></svg>'
     )

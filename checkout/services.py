@@ -107,24 +107,22 @@ def orders_import_historical(
         ids = dict(Order.objects.filter(number__in=list(created)).values_list("number", "id"))
         for number, order in created.items():
             order.pk = ids[number]
-    batch: list[OrderLine] = []
-    for line in lines:
-        order = created.get(line.order_number)
-        if order is None:
-            continue
-        batch.append(
-            OrderLine(order_id=order.pk, product_id=product_ids[line.stock_code], product_name=line.product_name,
-                      quantity=line.quantity, unit_price=line.unit_price, line_total=line.line_total)
-        )
-        if len(batch) >= IMPORT_BATCH_SIZE:
-            OrderLine.objects.bulk_create(batch)
-            if progress:
-                progress(len(batch))
-            batch = []
-    if batch:
-        OrderLine.objects.bulk_create(batch)
-        if progress:
-            progress(len(batch))
+    from catalog.services import rows_bulk_insert
+
+    def rows():
+        for n, line in enumerate(lines, 1):
+            if progress and n % IMPORT_BATCH_SIZE == 0:
+                progress(IMPORT_BATCH_SIZE)
+            order = created.get(line.order_number)
+            if order is not None:
+                yield (order.pk, product_ids[line.stock_code], line.product_name, line.quantity, line.unit_price,
+                       line.line_total)
+
+    rows_bulk_insert(
+        model=OrderLine,
+        fields=["order", "product", "product_name", "quantity", "unit_price", "line_total"],
+        rows=rows(),
+    )
     return created
 
 

@@ -113,7 +113,8 @@ class Portrait(models.Model):
     # price
     price_band = models.CharField(max_length=10, blank=True)
     price_position = models.FloatField(null=True, blank=True, help_text="mean price percentile within category")
-    price_sensitivity = models.FloatField(default=0)
+    price_sensitivity = models.FloatField(default=0, help_text="share of lines bought cheap or under discount")
+    is_price_sensitive = models.BooleanField(default=False, db_index=True)
     # baskets
     avg_basket_units = models.FloatField(default=0)
     avg_basket_lines = models.FloatField(default=0)

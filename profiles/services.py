@@ -110,25 +110,20 @@ def purchase_events_import_bulk(*, events: Iterable[PurchaseEventRecord], progre
     """Record one purchase event per purchased line of the history. The caller
     passes only the lines of orders it has just created, so a second import
     adds nothing. Returns how many were written."""
-    batch: list[Event] = []
-    written = 0
-    for e in events:
-        batch.append(
-            Event(kind=Event.Kind.PURCHASE, customer_id=e.customer_id, product_id=e.product_id, quantity=e.quantity,
-                  price=e.price, order_number=e.order_number, created_at=e.created_at)
-        )
-        if len(batch) >= IMPORT_BATCH_SIZE:
-            Event.objects.bulk_create(batch)
-            written += len(batch)
-            if progress:
-                progress(len(batch))
-            batch = []
-    if batch:
-        Event.objects.bulk_create(batch)
-        written += len(batch)
-        if progress:
-            progress(len(batch))
-    return written
+    from catalog.services import rows_bulk_insert
+
+    def rows():
+        for n, e in enumerate(events, 1):
+            yield (Event.Kind.PURCHASE.value, e.customer_id, e.product_id, e.quantity, e.price, e.order_number,
+                   e.created_at)
+            if progress and n % IMPORT_BATCH_SIZE == 0:
+                progress(IMPORT_BATCH_SIZE)
+
+    return rows_bulk_insert(
+        model=Event,
+        fields=["kind", "customer", "product", "quantity", "price", "order_number", "created_at"],
+        rows=rows(),
+    )
 
 
 def customer_sign_up(*, username: str, password: str, email: str = "", country: str = "") -> Customer:
@@ -373,8 +368,10 @@ def portrait_build(*, customer_id: int) -> Portrait:
     with transaction.atomic():
         Customer.objects.select_for_update().get(pk=customer_id)
         events = events_frame(customer_ids=[customer_id])
-        product_ids = [int(p) for p in events["product_id"].dropna().unique()]
-        vectors = emb.embeddings_load(_embeddings_path(), product_ids) if product_ids else {}
+        bought = events[events["kind"] == "purchase"].dropna(subset=["product_id"]).drop_duplicates("product_id")
+        texts = {int(p): f"{n}. {c}" for p, n, c in zip(bought["product_id"], bought["product_name"],
+                                                        bought["category_name"])}
+        vectors = emb.embeddings_load(_embeddings_path(), texts) if texts else {}
         rows, _ = portraits_compute(
             events=events, customers=customers_frame(customer_ids=[customer_id]), now=portrait_reference_time(),
             baseline=baseline, embeddings=vectors, muted=muted_categories_by_customer([customer_id]),

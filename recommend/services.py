@@ -169,6 +169,9 @@ def model_version_train(
     "training" (its worker died) is marked failed and trained anew.
     config: extra config per model name. Returns this run's versions."""
     names = _validate_models(models)
+    stray = sorted(set(config or {}) - set(names))
+    if stray:
+        raise ValueError(f"config given for model(s) not in this run: {', '.join(stray)}")
     resolved_device = resolve_device(device)  # bad input stops here, before any write
     run_id = run_id or uuid.uuid4().hex
     model_version_fail_stale()
@@ -246,6 +249,22 @@ def _validation_metrics(name: str, factory, data: InteractionData, progress: boo
     return _json_safe(metrics)
 
 
+def _remember(into: list, model: Recommender) -> Recommender:
+    into.append(model)
+    return model
+
+
+def _with_tuned(defaults: Mapping[str, Any], fitted: Mapping[str, Any], cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """The serving fit's config: hyperparameters that a model tunes itself when left
+    None (EASE's l2) keep the value chosen in the validation fit, so the served
+    model has the settings its metrics were measured with, and tuning runs once."""
+    out = dict(cfg)
+    for key, value in defaults.items():
+        if value is None and fitted.get(key) is not None and key not in cfg:
+            out[key] = fitted[key]
+    return out
+
+
 def _train_one(
     *,
     name: str,
@@ -276,8 +295,13 @@ def _train_one(
     started = time.monotonic()
     bar = _TqdmProgress(name) if progress else None
     try:
-        metrics = _validation_metrics(name, lambda: cls(**cfg), data, progress) if evaluate else {}
-        model = cls(**cfg).fit(data, progress=bar)
+        serving_cfg = dict(cfg)
+        metrics = {}
+        if evaluate:
+            evaluated: list[Recommender] = []
+            metrics = _validation_metrics(name, lambda: _remember(evaluated, cls(**cfg)), data, progress)
+            serving_cfg = _with_tuned(cls(**cfg).config, evaluated[-1].config if evaluated else {}, cfg)
+        model = cls(**serving_cfg).fit(data, progress=bar)
         tmp.mkdir(parents=True, exist_ok=False)
         model.save(tmp)
         _write_json(tmp / "item_ids.json", [str(x) for x in data.item_ids.tolist()])

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from checkout.views import ThrottledLoginView
+
 from . import views
 
 api_patterns = [
@@ -19,6 +21,8 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("signup/", views.signup, name="signup"),
     path("demo/customers/", views.demo_customers, name="demo_customers"),
+    # the login form is throttled per address and username (checkout owns the limiter)
+    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from .base import Recommender
+from .content import EmbeddingContent, TfidfContent
 from .ease import EASE
+from .hybrid import Hybrid
 from .implicit_adapter import ALS, BPR
 from .knn import ItemKNN
 from .popularity import Popularity, RecentPopularity
 from .repeat import RepeatPurchase
+from .sasrec_trainer import SASRec
+from .tifu import TIFUKNN
 
 MODELS: dict[str, type[Recommender]] = {
     Popularity.name: Popularity,
@@ -17,6 +21,11 @@ MODELS: dict[str, type[Recommender]] = {
     EASE.name: EASE,
     ALS.name: ALS,
     BPR.name: BPR,
+    TIFUKNN.name: TIFUKNN,
+    TfidfContent.name: TfidfContent,
+    EmbeddingContent.name: EmbeddingContent,
+    SASRec.name: SASRec,
+    Hybrid.name: Hybrid,
 }
 
 # the reference models every evaluation run includes

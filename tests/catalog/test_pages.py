@@ -107,8 +107,16 @@ def test_out_of_stock_product_cannot_be_added(client, candles):
     assert "disabled>Add to cart" in html
 
 
-@pytest.mark.parametrize("url", ["/products/999999/", "/categories/999999/", "/products/999999/x/",
-                                 "/products/999999/image.svg", "/api/products/999999/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/products/999999/",
+        "/categories/999999/",
+        "/products/999999/x/",
+        "/products/999999/image.svg",
+        "/api/products/999999/",
+    ],
+)
 def test_unknown_ids_give_404_not_500(client, url):
     response = client.get(url)
     assert response.status_code == 404
@@ -179,3 +187,17 @@ def test_hostile_search_is_escaped_and_harmless(client, candles, q):
 def test_filters_on_search_results(client, candles):
     response = client.get("/search/", {"q": "heart", "max_price": "2", "sort": "price_asc"})
     assert names(response) == ["RED HEART CANDLE"]
+
+
+def test_product_view_and_search_are_recorded_for_a_logged_in_customer(client, candles):
+    from profiles.services import customer_sign_up
+
+    customer = customer_sign_up(username="ada", password="a-long-Passphrase-9")
+    client.force_login(customer.user)
+    product = candles[2][1]
+    client.get(f"/products/{product.pk}/")
+    client.get("/search/", {"q": "lantern"})
+    view = Event.objects.get(kind="view")
+    search = Event.objects.get(kind="search")
+    assert (view.customer, view.product) == (customer, product)
+    assert (search.customer, search.query, search.result_count) == (customer, "lantern", 1)

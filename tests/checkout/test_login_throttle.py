@@ -1,34 +1,32 @@
-"""The HTML login view behind the IP+username limiter."""
+"""The HTML login view behind the IP+username limiter.
+
+The coordinator routes /accounts/login/ to ThrottledLoginView in shop/urls.py;
+until then the view is driven directly with a request factory."""
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.cache import cache
-from django.test import override_settings
-from django.urls import include, path
+from django.test import RequestFactory
 
 from checkout.throttling import login_attempt_allowed
 from checkout.views import ThrottledLoginView
 
 pytestmark = pytest.mark.django_db
 
-# The coordinator routes /accounts/login/ to ThrottledLoginView in shop/urls.py;
-# until then this test mounts it the same way in front of the site's urls.
-urlpatterns = [
-    path("accounts/login/", ThrottledLoginView.as_view(template_name="404.html"), name="login"),
-    path("", include("shop.urls")),
-]
-
 RATES = {"anon": "100/min", "user": "100/min", "login": "3/min", "events": "100/min"}
 
 
 @pytest.fixture(autouse=True)
-def _clean_cache():
+def _clean_cache(settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": RATES}
     cache.clear()
     yield
     cache.clear()
 
 
-def test_limiter_counts_per_ip_and_username(settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": RATES}
+def test_limiter_counts_per_ip_and_username():
     results = [login_attempt_allowed(ip="1.2.3.4", username="Ada")[0] for _ in range(4)]
     assert results == [True, True, True, False]
     assert login_attempt_allowed(ip="1.2.3.4", username="ada")[0] is False  # usernames are case-insensitive
@@ -36,12 +34,27 @@ def test_limiter_counts_per_ip_and_username(settings):
     assert login_attempt_allowed(ip="5.6.7.8", username="ada")[0] is True
 
 
-@override_settings(ROOT_URLCONF=__name__)
-def test_login_page_answers_429_after_too_many_attempts(client, settings, customer):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": RATES}
+def post_login(data: dict):
+    request = RequestFactory().post("/accounts/login/", data, REMOTE_ADDR="10.1.2.3")
+    SessionMiddleware(lambda r: None).process_request(request)
+    MessageMiddleware(lambda r: None).process_request(request)
+    request.user = AnonymousUser()
+    request._dont_enforce_csrf_checks = True
+    response = ThrottledLoginView.as_view()(request)
+    if hasattr(response, "render"):
+        response.render()
+    return request, response
+
+
+def test_login_page_answers_429_after_too_many_attempts(customer):
     creds = {"username": customer.user.username, "password": "wrong"}
-    assert [client.post("/accounts/login/", creds).status_code for _ in range(3)] == [200, 200, 200]
-    blocked = client.post("/accounts/login/", {**creds, "password": "pass-word-123"})
+    assert [post_login(creds)[1].status_code for _ in range(3)] == [200, 200, 200]
+    request, blocked = post_login({**creds, "password": "pass-word-123"})
     assert blocked.status_code == 429 and int(blocked["Retry-After"]) > 0
     assert "Too many login attempts" in blocked.content.decode()
-    assert "_auth_user_id" not in client.session  # even the right password is not tried
+    assert "_auth_user_id" not in request.session  # even the right password is not tried
+
+
+def test_a_good_login_under_the_limit_works(customer):
+    request, response = post_login({"username": customer.user.username, "password": "pass-word-123"})
+    assert response.status_code == 302 and request.session["_auth_user_id"] == str(customer.user.pk)

@@ -368,3 +368,9 @@ def test_historical_orders_cannot_be_cancelled(customer):
     with pytest.raises(OrderStateError):
         services.order_cancel(order=order, customer=customer)
     assert Order.objects.get(pk=order.pk).status == Order.Status.PLACED
+
+
+def test_country_list_comes_from_customers_and_orders(customer):
+    CustomerFactory(country="EIRE")
+    Order.objects.create(number="536370", is_historical=True, country="France", placed_at=timezone.now())
+    assert selectors.country_choices() == ["EIRE", "France", "United Kingdom"]

@@ -5,24 +5,12 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.core import mail
 from django.urls import NoReverseMatch, reverse
 
 from catalog.models import Product
 from checkout.models import Order
 from tests.checkout.factories import CouponFactory, CustomerFactory, ProductFactory
-
-
-def log_in(page, live_server, user) -> None:
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key,
-                               "url": live_server.url}])
 
 
 def add_from_product_page(page, product, quantity: int) -> None:
@@ -37,6 +25,7 @@ def add_from_product_page(page, product, quantity: int) -> None:
         form = page.locator("form[action='/cart/add/']").first
         form.locator("[name=quantity]").fill(str(quantity))
         form.locator("[type=submit]").click()
+        page.wait_for_load_state()
         return
     page.goto("/cart/")  # sets the CSRF cookie
     token = next(c["value"] for c in page.context.cookies() if c["name"] == settings.CSRF_COOKIE_NAME)
@@ -45,19 +34,22 @@ def add_from_product_page(page, product, quantity: int) -> None:
         <input type="hidden" name="product" value="{product.pk}">
         <input name="quantity" value="{quantity}"><button type="submit">Add to cart</button></form>""")
     page.get_by_role("button", name="Add to cart").click()
+    page.wait_for_load_state()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_shopper_buys_with_a_coupon_and_gets_the_email(page, live_server, screenshot):
+def test_shopper_buys_with_a_coupon_and_gets_the_email(page, screenshot):
     customer = CustomerFactory(user__first_name="Ada", user__last_name="Lovelace")
     product = ProductFactory(name="WHITE HANGING HEART T-LIGHT HOLDER", price="2.55", stock=10)
     ProductFactory(name="REGENCY CAKESTAND 3 TIER", price="12.75", stock=3)
     CouponFactory(code="WELCOME10", kind="percentage", value="10")
-    log_in(page, live_server, customer.user)
 
+    # anonymous: product page → cart → coupon
     add_from_product_page(page, product, 4)
-    page.wait_for_url("**/cart/")
+    assert "Added to your cart" in page.content()
     assert page.get_by_test_id("mini-cart").inner_text().endswith("4")
+    page.get_by_test_id("mini-cart").click()
+    page.wait_for_url("**/cart/")
     page.get_by_label("Coupon code").fill("welcome10")
     page.get_by_role("button", name="Apply").click()
     page.wait_for_url("**/cart/")
@@ -66,8 +58,15 @@ def test_shopper_buys_with_a_coupon_and_gets_the_email(page, live_server, screen
     assert page.get_by_test_id("discount").inner_text() == "−£1.02"
     screenshot("checkout-1-cart")
 
+    # checkout asks for a login; the cart (and its coupon) survives it
     page.get_by_role("link", name="Checkout").click()
+    page.wait_for_url("**/accounts/login/**")
+    page.locator("input[name=username]").fill(customer.user.username)
+    page.locator("input[name=password]").fill("pass-word-123")
+    page.locator("form[action='/accounts/login/'] [type=submit]").click()
     page.wait_for_url("**/checkout/")
+    assert page.get_by_test_id("mini-cart").inner_text().endswith("4")
+    assert "WELCOME10" in page.content()
     page.get_by_label("Address", exact=True).fill("12 Mill Lane")
     page.get_by_label("Town or city").fill("Leeds")
     page.get_by_label("Postcode").fill("LS1 4AB")

@@ -38,6 +38,10 @@ def test_build_portraits_writes_interest_embeddings(tmp_path, settings):
     vec = Portrait.objects.get(customer=customer).embedding_vector
     assert vec.shape == (384,) and abs(float((vec**2).sum()) - 1) < 1e-4
     assert (tmp_path / "emb.npz").exists()
+    # the incremental update reads the cached vectors (it never loads the model)
+    purchase(customer, ProductFactory(name="BLUE SPOTTY MUG"), order="O2")
+    again = services.portrait_build(customer_id=customer.pk).embedding_vector
+    assert again.shape == (384,) and float(again @ vec) > 0.99  # the new mug is not encoded yet: skipped
 
 
 @pytest.mark.django_db(transaction=True)

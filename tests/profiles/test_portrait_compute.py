@@ -61,14 +61,27 @@ def test_category_affinities_mix_spend_and_views():
     aff = {a["name"]: a for a in out[1]["category_affinities"]}
     assert aff["Mugs"]["spend_share"] == pytest.approx(0.9) and aff["Mugs"]["view_share"] == 0
     assert aff["Bags"]["view_share"] == pytest.approx(0.5)
-    assert aff["Mugs"]["affinity"] == pytest.approx(0.63)
+    # two views weigh 0.3 * 2/20 = 3 % against spend
+    assert aff["Mugs"]["affinity"] == pytest.approx(0.97 * 0.9)
+    assert aff["Cards"]["affinity"] == pytest.approx(0.03 * 0.5)
     assert out[1]["top_interests"] == ["Mugs", "Bags", "Cards"]
+
+
+def test_a_browser_without_orders_gets_affinities_from_views():
+    out, _ = compute([ev(1, "view", cat=2, cat_name="Bags"), ev(1, "view", product=3, cat=3, cat_name="Cards"),
+                      ev(1, "view", product=4, cat=3, cat_name="Cards")], [1])
+    assert out[1]["top_interests"] == ["Cards", "Bags"]
+    assert out[1]["summary"] == (
+        "A new customer from France who has not bought anything yet, browsing cards and bags so far.")
 
 
 def test_muted_categories_are_left_out():
     rows = [ev(1, qty=1, price=9.0, cat=1, cat_name="Mugs"), ev(1, qty=1, price=1.0, product=2, cat=2, cat_name="Bags")]
     out, _ = compute(rows, [1], muted={1: {1}})
     assert out[1]["top_interests"] == ["Bags"]
+    xmas = [ev(1, name="CHRISTMAS TREE", order=str(m), at=f"2011-{m}-05 09:00") for m in (10, 11)]
+    assert compute(xmas, [1])[0][1]["seasonality"] == "christmas"
+    assert compute(xmas, [1], muted={1: {1}})[0][1]["seasonality"] == "occasional"
     assert out[1]["monetary"] == pytest.approx(10)
 
 
@@ -86,6 +99,8 @@ def test_quintile_scores_put_best_customers_in_five():
     edges = quintile_edges(np.arange(1, 101))
     assert list(quintile_score([1, 50, 100], edges)) == [1, 3, 5]
     assert list(quintile_score([1, 50, 100], edges, higher_is_better=False)) == [5, 3, 1]
+    assert list(quintile_score([7, 7], [7, 7, 7, 7])) == [3, 3]  # one customer alone is average
+    assert list(quintile_score([1, 2, 3, 6, 9], [1, 2, 3, 6])) == [1, 2, 3, 4, 5]
 
 
 @pytest.mark.parametrize(("r", "f", "freq", "segment"), [
@@ -102,7 +117,8 @@ def test_incremental_scoring_uses_the_stored_baseline():
     batch, baseline = compute(rows, list(range(1, 41)))
     again = Baseline.from_dict(baseline.to_dict())
     one, _ = compute([r for r in rows if r["customer_id"] == 7], [7], baseline=again)
-    for field in ("segment", "r_score", "f_score", "m_score", "cluster", "cluster_name", "churn_risk"):
+    for field in ("segment", "r_score", "f_score", "m_score", "cluster", "cluster_name", "churn_risk",
+                  "is_price_sensitive", "price_position"):
         assert one[7][field] == batch[7][field], field
     assert len(set(p["cluster_name"] for p in batch.values())) >= 2
 
@@ -126,8 +142,8 @@ def test_embedding_is_a_unit_vector_leaning_to_recent_purchases():
 
 def test_summary_reads_like_a_sentence():
     p = dict(has_purchases=True, is_bulk_buyer=True, country="France", top_interests=["Christmas decorations"],
-             seasonality="christmas", price_sensitivity=0.7, price_band="budget", segment="loyal", frequency=5,
+             seasonality="christmas", is_price_sensitive=True, price_band="budget", segment="loyal", frequency=5,
              monetary=1234.5, recency_days=12)
     assert portrait_summarize(p) == (
         "A wholesale buyer from France who buys mostly christmas decorations and is price sensitive, stocking up "
-        "for Christmas every autumn. Loyal: 5 orders worth £1,234.50, the last 12 days ago.")
+        "for Christmas every autumn. Loyal: 5 orders worth £1,234.50, the last one 12 days ago.")

@@ -31,6 +31,7 @@ class TinyPop(Recommender):
     def __init__(self, **config):
         config.setdefault("epochs", 2)
         config.setdefault("sign", 1)
+        config.setdefault("smoothing", None)  # None: tuned in fit, like EASE's l2
         super().__init__(**config)
         self.counts = np.zeros(1, dtype=np.float32)
 
@@ -38,6 +39,9 @@ class TinyPop(Recommender):
         epochs = int(self.config["epochs"])
         self.n_items = data.n_items
         counts = np.zeros(data.n_items + 1, dtype=np.float32)
+        if self.config["smoothing"] is None:
+            self.config["smoothing"] = 0.5
+            self.config["tuned_on_interactions"] = data.n_interactions
         for epoch in range(epochs):
             if self.config.get("fail_at_epoch") == epoch:
                 if self.config.get("fail_with") == "time_limit":  # what Celery raises in a task past its soft limit

@@ -114,6 +114,8 @@ def test_bad_input_stops_before_any_write(store, artifacts):
         services.model_version_train(models=[NAME], device="tpu")
     with pytest.raises(CommandError):
         call_command("retrain", "--device", "tpu")
+    with pytest.raises(ValueError, match="not in this run"):
+        services.model_version_train(models=[NAME], device="cpu", config={"ease": {"l2": 1}})
     assert not ModelVersion.objects.exists() and not artifacts.exists()
 
 
@@ -190,6 +192,13 @@ def test_old_artifacts_are_pruned_but_the_active_one_stays(store, artifacts, set
     assert [v.status for v in versions] == ["retired", "retired", "active"]
     assert folders(artifacts) == sorted([versions[1].version, versions[2].version])
     assert versions[0].artifact_path == "" and "pruned" in versions[0].notes
+
+
+def test_self_tuned_settings_are_tuned_once_on_the_validation_fit(store, artifacts):
+    v = train()
+    assert v.config["smoothing"] == 0.5  # chosen while evaluating, kept for serving
+    assert "tuned_on_interactions" not in v.config  # the serving fit did not tune again
+    assert json.loads((artifacts / v.artifact_path / "config.json").read_text())["config"]["smoothing"] == 0.5
 
 
 def test_device_is_passed_to_the_model_config(store, artifacts):

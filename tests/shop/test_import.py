@@ -54,8 +54,16 @@ def run(path, *args):
 
 
 def counts():
-    return (Product.objects.count(), Category.objects.count(), Customer.objects.count(), Order.objects.count(),
-            OrderLine.objects.count(), Return.objects.count(), Event.objects.count(), get_user_model().objects.count())
+    return (
+        Product.objects.count(),
+        Category.objects.count(),
+        Customer.objects.count(),
+        Order.objects.count(),
+        OrderLine.objects.count(),
+        Return.objects.count(),
+        Event.objects.count(),
+        get_user_model().objects.count(),
+    )
 
 
 @pytest.mark.django_db
@@ -182,6 +190,8 @@ def test_real_data_set_gives_the_expected_shop():
     assert 15 <= Category.objects.count() <= 40
     other = Product.objects.filter(category__name="Other").count()
     assert other < 0.10 * Product.objects.count()
-    assert Event.objects.filter(kind="purchase").count() == OrderLine.objects.filter(order__customer__isnull=False).count()
+    assert (
+        Event.objects.filter(kind="purchase").count() == OrderLine.objects.filter(order__customer__isnull=False).count()
+    )
     assert Return.objects.count() > 8_000
     assert "Rows not imported" in run_output.getvalue()

@@ -61,7 +61,10 @@ class Command(BaseCommand):
             customer_ids = profiles_services.customers_import_bulk(customers=parsed.customers)
             with bar(len(parsed.lines), "orders and lines") as progress:
                 created = checkout_services.orders_import_historical(
-                    orders=parsed.orders, lines=parsed.lines, customer_ids=customer_ids, product_ids=product_ids,
+                    orders=parsed.orders,
+                    lines=parsed.lines,
+                    customer_ids=customer_ids,
+                    product_ids=product_ids,
                     progress=progress.update,
                 )
             returns = checkout_services.returns_import_historical(
@@ -69,8 +72,12 @@ class Command(BaseCommand):
             )
             events = (
                 profiles_services.PurchaseEventRecord(
-                    customer_id=order.customer_id, product_id=product_ids[line.stock_code], quantity=line.quantity,
-                    price=line.unit_price, order_number=line.order_number, created_at=order.placed_at,
+                    customer_id=order.customer_id,
+                    product_id=product_ids[line.stock_code],
+                    quantity=line.quantity,
+                    price=line.unit_price,
+                    order_number=line.order_number,
+                    created_at=order.placed_at,
                 )
                 for line in parsed.lines
                 if (order := created.get(line.order_number)) is not None and order.customer_id is not None
