@@ -238,3 +238,13 @@ def customers_without_portrait_exist() -> bool:
     if not Customer.objects.exists():
         return True
     return Customer.objects.filter(portrait__isnull=True).exists()
+
+
+def purchase_rows(*, until: dt.datetime | None = None) -> list[tuple[int, str, dt.datetime, int | None]]:
+    """(customer id, product stock code, time, quantity) of every purchase event
+    of a customer, strictly before `until` when given: the recommender's
+    training data. Guests' purchases have no customer and are left out."""
+    events = Event.objects.filter(kind=Event.Kind.PURCHASE, customer__isnull=False, product__isnull=False)
+    if until is not None:
+        events = events.filter(created_at__lt=until)
+    return list(events.order_by().values_list("customer_id", "product__stock_code", "created_at", "quantity"))
