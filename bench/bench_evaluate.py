@@ -68,7 +68,7 @@ def main() -> None:
     print(f"\nfull run / harness alone: {med_full / med_h:.1f}x; target: full run < 300 s "
           f"({'met' if med_full < 300 else 'NOT met'})")
     b, s1 = batched["models"]["ease"]["score_seconds"], single["models"]["ease"]["score_seconds"]
-    print(f"EASE scoring of {batched['models']['ease']['cases']} + {batched['explore']['ease']['cases']} cases: "
+    print(f"EASE scoring of {batched['models']['ease']['cases']} histories: "
           f"batched {b:.2f} s, one history per call {s1:.2f} s ({s1 / max(b, 1e-9):.1f}x slower)")
     if tmp is not None:
         tmp.cleanup()

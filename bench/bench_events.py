@@ -99,10 +99,11 @@ def main() -> None:
     parser.add_argument("--sqlite-wal", action="store_true",
                         help="SQLite in WAL mode with synchronous=NORMAL (a settings change to propose)")
     args = parser.parse_args()
-    if args.sqlite_wal and django.db.connection.vendor == "sqlite":
+    if django.db.connection.vendor == "sqlite":
+        # journal_mode is stored in the file: set it either way
         with django.db.connection.cursor() as cursor:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA journal_mode=WAL" if args.sqlite_wal else "PRAGMA journal_mode=DELETE")
+            cursor.execute("PRAGMA synchronous=NORMAL" if args.sqlite_wal else "PRAGMA synchronous=FULL")
     call_command("migrate", verbosity=0)
     category, _ = Category.objects.get_or_create(name="Bench")
     product, _ = Product.objects.get_or_create(stock_code="BENCH1", defaults={

@@ -7,7 +7,7 @@ median of several runs with the split per stage, against a baseline measured
 in the same run: the one-customer incremental path (`portrait_build`, what the
 Celery task does) on a sample, extrapolated to all customers.
 
-    .venv/bin/python bench/bench_portraits.py [--runs 3] [--sample 100]
+    .venv/bin/python bench/bench_portraits.py [--runs 3] [--sample 100] [--chart docs/portraits_overview.png]
 
 Uses var/bench_portraits.sqlite3 (dev settings) unless DATABASE_URL is set;
 an empty database is filled from data/online_retail.csv.gz first (with the
@@ -59,6 +59,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sample", type=int, default=100, help="customers for the incremental baseline")
+    parser.add_argument("--chart", type=Path, default=None,
+                        help="also draw segment and cluster sizes and revenue to this PNG")
     args = parser.parse_args()
     ensure_data()
     n_customers = Customer.objects.count()
@@ -92,6 +94,40 @@ def main() -> None:
     print(f"incremental, one customer  : {per_customer * 1000:.1f} ms (mean of {len(sample)})")
     print(f"incremental for everyone   : {incremental_all:.1f} s (extrapolated)")
     print(f"batch speed-up             : {incremental_all / batch:.1f}x")
+    if args.chart:
+        overview_chart(args.chart)
+        print(f"chart: {args.chart}")
+
+
+def overview_chart(path: Path) -> None:
+    """Customers and revenue per segment and per behaviour cluster."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from profiles.selectors import portrait_overview
+
+    overview = portrait_overview(members=0)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5))
+    for ax, key, title in ((axes[0], "segments", "RFM segments"), (axes[1], "clusters", "Behaviour clusters")):
+        groups = overview[key]
+        labels = [g["label"] for g in groups]
+        sizes = [g["size"] for g in groups]
+        revenue = [float(g["revenue"]) / 1000 for g in groups]
+        y = range(len(groups))
+        ax.barh([i + 0.2 for i in y], sizes, height=0.4, color="#6b8fb5", label="customers")
+        ax2 = ax.twiny()
+        ax2.barh([i - 0.2 for i in y], revenue, height=0.4, color="#b5453a", label="revenue (£k)")
+        ax.set_yticks(list(y), labels, fontsize=9)
+        ax.invert_yaxis()
+        ax.set_xlabel("customers", color="#6b8fb5")
+        ax2.set_xlabel("revenue (£ thousands)", color="#b5453a")
+        ax.set_title(title, pad=34)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 if __name__ == "__main__":

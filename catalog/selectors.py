@@ -110,3 +110,11 @@ def product_search(*, query: str, queryset: QuerySet[Product] | None = None) -> 
     for word in words:
         condition &= Q(name__icontains=word) | Q(category__name__icontains=word)
     return qs.filter(condition).order_by("-units_sold", "name")
+
+
+def products_for_recommender() -> list[tuple[str, str, str, Decimal, bool]]:
+    """(stock_code, name, category name, price, is_active) of every product, by id:
+    what the recommender's snapshot needs to index and describe items."""
+    return list(
+        Product.objects.order_by("pk").values_list("stock_code", "name", "category__name", "price", "is_active")
+    )

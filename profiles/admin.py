@@ -8,15 +8,27 @@ from django.utils.html import format_html
 
 from . import charts, selectors
 from .models import Customer, Event, MutedCategory, Portrait, PortraitBaseline
+from .portrait import MONTHS, WEEKDAYS
 
 PORTRAIT_READONLY = [
     "summary", "segment", "cluster_name", "recency_days", "frequency", "monetary", "r_score", "f_score", "m_score",
     "clv_12m", "churn_risk", "top_interests", "price_band", "price_position", "price_sensitivity", "is_price_sensitive",
     "avg_basket_units", "avg_basket_lines", "avg_basket_value", "median_line_units", "is_bulk_buyer",
-    "preferred_months", "preferred_weekdays", "preferred_hours", "seasonality", "autumn_share", "christmas_share",
+    "preferred_months_named", "preferred_weekdays_named", "preferred_hours", "seasonality", "autumn_share",
+    "christmas_share",
     "country", "tenure_days", "first_activity", "last_activity", "last_purchase", "event_counts",
     "reference_time", "computed_at",
 ]
+
+
+class _NamedHabits:
+    @admin.display(description="Preferred months")
+    def preferred_months_named(self, obj):
+        return ", ".join(MONTHS[m] for m in obj.preferred_months or []) or "-"
+
+    @admin.display(description="Preferred weekdays")
+    def preferred_weekdays_named(self, obj):
+        return ", ".join(WEEKDAYS[d] for d in obj.preferred_weekdays or []) or "-"
 
 
 def _charts_html(obj) -> str:
@@ -30,7 +42,7 @@ def _charts_html(obj) -> str:
     )
 
 
-class PortraitInline(admin.StackedInline):
+class PortraitInline(_NamedHabits, admin.StackedInline):
     model = Portrait
     can_delete = False
     fields = ["charts", *PORTRAIT_READONLY]
@@ -72,7 +84,7 @@ class EventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Portrait)
-class PortraitAdmin(admin.ModelAdmin):
+class PortraitAdmin(_NamedHabits, admin.ModelAdmin):
     list_display = ["customer", "segment", "cluster_name", "frequency", "monetary", "clv_12m", "churn_risk",
                     "is_bulk_buyer", "country", "computed_at"]
     list_filter = ["segment", "cluster_name", "is_bulk_buyer", "is_price_sensitive", "seasonality", "price_band",
@@ -89,6 +101,9 @@ class PortraitAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # derived data: rebuilt by build_portraits, never edited
 
     def get_urls(self):
         return [

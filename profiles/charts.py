@@ -17,6 +17,9 @@ def affinity_chart(affinities: list[dict], *, limit: int = 8, width: int = 520) 
         return mark_safe('<p class="muted">No category interests yet.</p>')
     label_w, bar_w, row_h = 170, width - 170 - 50, 30
     height = row_h * len(rows) + 24
+    # the longest bar fills the width; the labels give the shares
+    top = max([float(a.get("spend_share", 0)) for a in rows] + [float(a.get("view_share", 0)) for a in rows]) or 1.0
+    bar_w = bar_w / top
     parts = [
         f'<svg class="chart" role="img" aria-label="Category affinities" viewBox="0 0 {width} {height}" '
         f'width="100%" style="max-width:{width}px" xmlns="http://www.w3.org/2000/svg">'
@@ -59,7 +62,7 @@ def spend_chart(spend_by_month: dict[str, float], *, width: int = 520, height: i
         f'<text x="{left - 6}" y="16" text-anchor="end" font-size="10">£{top:,.0f}</text>',
         f'<text x="{left - 6}" y="{10 + plot_h}" text-anchor="end" font-size="10">£0</text>',
     ]
-    every = max(1, len(months) // 8)
+    every = -(-len(months) // 7)  # at most 7 labels
     for i, (m, v) in enumerate(zip(months, values)):
         h = v / top * plot_h
         x = left + i * step
@@ -69,7 +72,7 @@ def spend_chart(spend_by_month: dict[str, float], *, width: int = 520, height: i
         )
         if i % every == 0:
             parts.append(f'<text x="{x + step / 2:.1f}" y="{height - 12}" text-anchor="middle" font-size="10">'
-                         f'{m}</text>')
+                         f'{_month_label(m)}</text>')
     parts.append("</svg>")
     return mark_safe("".join(parts))
 
@@ -92,6 +95,14 @@ def histogram_chart(values: list[int], labels: list[str], *, title: str, width: 
                          f'font-size="9">{escape(lab)}</text>')
     parts.append("</svg>")
     return mark_safe("".join(parts))
+
+
+def _month_label(ym: str) -> str:
+    y, m = ym.split("-")
+    return f"{_MONTH_ABBR[int(m) - 1]} {y[2:]}"
+
+
+_MONTH_ABBR = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
 def _month_range(first: str, last: str) -> list[str]:

@@ -39,6 +39,7 @@ BULK_LINE_UNITS = 12  # median units per order line at or above which a buyer is
 DISCOUNT_RATIO = 0.95  # paid under 95 % of the list price counts as "under discount"
 PRICE_SENSITIVE = 0.5  # share of cheap lines that makes a buyer price sensitive until a baseline knows better
 PRICE_SENSITIVE_QUANTILE = 0.75  # with a baseline: the top quarter of buyers by that share
+PRICE_SENSITIVE_FLOOR = 0.25  # and never under a quarter of the lines
 CHURN_MIDPOINT = 2.0  # churn risk is 50 % when the customer is two usual gaps late
 CHURN_STEEPNESS = 2.0
 DEFAULT_GAP_DAYS = 60.0  # usual gap for customers with one order until the baseline knows better
@@ -419,7 +420,7 @@ def portraits_compute(
             "price_band": "" if pp is None else ("budget" if pp < 1 / 3 else "mid" if pp < 2 / 3 else "premium"),
             "price_position": pp,
             "price_sensitivity": ps,
-            "is_price_sensitive": bool(freq > 0 and ps >= baseline.price_sensitivity_cut),
+            "is_price_sensitive": bool(freq > 0 and ps >= max(baseline.price_sensitivity_cut, PRICE_SENSITIVE_FLOOR)),
             "avg_basket_units": round(float(avg_units.iat[i]), 2),
             "avg_basket_lines": round(float(avg_lines.iat[i]), 2),
             "avg_basket_value": round(aov, 2),
@@ -475,10 +476,10 @@ def _histogram(habit: pd.DataFrame, bucket: pd.Series, n: int, idx: pd.Index) ->
 def _seasonality(frequency: int, autumn_share: float, christmas_share: float, active_months: int) -> str:
     if frequency == 0:
         return "none"
-    if autumn_share >= 0.8 and christmas_share >= 0.25:
-        return "christmas"
     if frequency == 1:
         return "one-off"
+    if autumn_share >= 0.8 and christmas_share >= 0.25:
+        return "christmas"
     if active_months >= 6:
         return "year-round"
     return "occasional"
@@ -593,7 +594,7 @@ def portrait_summarize(portrait: Any) -> str:
     orders = "one order" if p.frequency == 1 else f"{p.frequency} orders"
     days = p.recency_days
     when = "today" if days == 0 else "yesterday" if days == 1 else f"{days} days ago"
-    return f"{first} {seg}: {orders} worth £{float(p.monetary):,.2f}, the last {when}."
+    return f"{first} {seg}: {orders} worth £{float(p.monetary):,.2f}, the last one {when}."
 
 
 def _join(items: list[str]) -> str:

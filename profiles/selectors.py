@@ -197,7 +197,7 @@ def portrait_overview(*, members: int = 3) -> dict[str, list[dict]]:
             values = list(Portrait.objects.filter(**{field: key}).values_list("pk", "monetary"))
             values.sort(key=lambda v: v[1])
             median = values[len(values) // 2][1] if values else Decimal(0)
-            nearest = [pk for pk, _ in sorted(values, key=lambda v: abs(v[1] - median))[:members]]
+            nearest = [pk for pk, _ in sorted(values, key=lambda v: abs(v[1] - median))[:members]] if members else []
             typical = list(Portrait.objects.filter(pk__in=nearest).select_related("customer"))
             qs = Portrait.objects.filter(**{field: key})
             out.append({
@@ -231,3 +231,20 @@ def muted_categories(*, customer: Customer) -> list[dict]:
         {"id": cid, "name": name}
         for cid, name in MutedCategory.objects.filter(customer=customer).values_list("category_id", "category__name")
     ]
+
+
+def customers_without_portrait_exist() -> bool:
+    """True when some customer has no portrait yet (or there are no customers)."""
+    if not Customer.objects.exists():
+        return True
+    return Customer.objects.filter(portrait__isnull=True).exists()
+
+
+def purchase_rows(*, until: dt.datetime | None = None) -> list[tuple[int, str, dt.datetime, int | None]]:
+    """(customer id, product stock code, time, quantity) of every purchase event
+    of a customer, strictly before `until` when given: the recommender's
+    training data. Guests' purchases have no customer and are left out."""
+    events = Event.objects.filter(kind=Event.Kind.PURCHASE, customer__isnull=False, product__isnull=False)
+    if until is not None:
+        events = events.filter(created_at__lt=until)
+    return list(events.order_by().values_list("customer_id", "product__stock_code", "created_at", "quantity"))

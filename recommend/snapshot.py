@@ -14,20 +14,16 @@ from datetime import datetime
 
 import numpy as np
 
-from catalog.models import Product
-from profiles.models import Event
+from catalog.selectors import products_for_recommender
+from profiles.selectors import purchase_rows
 from recommend.ml.data import InteractionData, ItemFeatures
 
 
 def store_interactions(*, until: datetime | None = None, seed: int = 0) -> InteractionData:
     """Snapshot of purchase events strictly before `until` (all when None)."""
-    events = Event.objects.filter(kind=Event.Kind.PURCHASE, customer__isnull=False, product__isnull=False)
-    if until is not None:
-        events = events.filter(created_at__lt=until)
-    rows = list(events.order_by().values_list("customer_id", "product__stock_code", "created_at", "quantity"))
+    rows = purchase_rows(until=until)
     bought = {r[1] for r in rows}
-    products = list(Product.objects.order_by("pk").values_list("stock_code", "name", "category__name", "price",
-                                                                "is_active"))
+    products = products_for_recommender()
     products = [p for p in products if p[4] or p[0] in bought]
     n = len(products) + 1
     titles = np.empty(n, dtype=object)

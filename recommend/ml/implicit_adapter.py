@@ -157,10 +157,14 @@ class BPR(_ImplicitModel):
         if len(rows) == 0:
             return u.astype(np.float32)
         counts = np.bincount(rows, minlength=b).astype(np.float64)
-        rng = np.random.default_rng(int(c["seed"]))
         reg, lr = float(c["regularization"]), float(c["fold_in_rate"])
-        for _ in range(int(c["fold_in_steps"])):
-            neg = rng.integers(1, self.n_items + 1, size=len(pos))
+        steps = int(c["fold_in_steps"])
+        # negatives from one seeded table, indexed by the item's position inside its own
+        # history: a history gets the same factors whatever batch it is scored in
+        table = np.random.default_rng(int(c["seed"])).integers(1, self.n_items + 1, size=(steps, 1024))
+        local = (np.arange(len(rows)) - np.searchsorted(rows, rows)) % table.shape[1]
+        for step in range(steps):
+            neg = table[step, local]
             diff = v[pos] - v[neg]
             xuij = np.einsum("ij,ij->i", u[rows], diff)
             g = 1.0 / (1.0 + np.exp(xuij))

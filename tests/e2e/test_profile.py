@@ -66,3 +66,29 @@ def test_profile_asks_strangers_to_log_in(page):
     response = page.goto("/profile/")
     assert "/accounts/login/" in page.url or response.status in (302, 404, 200)
     assert "My profile" not in page.content()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_operators_see_segments_and_clusters(page, live_server, screenshot, django_user_model):
+    mugs = CategoryFactory(name="Mugs")
+    for i in range(30):
+        customer = CustomerFactory(country="France" if i % 3 else "Germany")
+        for k in range(1 + i % 6):
+            purchase(customer, ProductFactory(category=mugs), quantity=1 + 3 * (i % 5), order=f"{i}-{k}",
+                     at=dt.datetime(2011, 1 + (i + k) % 12, 3, 10, tzinfo=dt.UTC))
+    CustomerFactory()  # no events at all
+    services.portraits_build_all(embeddings=False)
+    admin = django_user_model.objects.create_superuser("boss", "boss@example.com", "pw")
+    _login(page, live_server, admin)
+
+    page.goto("/admin/profiles/portrait/")
+    page.get_by_role("link", name="Segments and clusters overview").click()
+    segments = page.locator("#segments")
+    assert segments.is_visible() and "New" in segments.inner_text()
+    assert page.locator("#clusters tbody tr").count() >= 3
+    assert "No purchases yet" in page.locator("#clusters").inner_text()
+    screenshot("admin-portrait-overview")
+    page.locator("#segments tbody tr").first.locator("td").last.locator("a").first.click()
+    page.wait_for_url("**/change/")
+    assert page.get_by_role("img", name="Category affinities").first.is_visible()
+    screenshot("admin-portrait-change")

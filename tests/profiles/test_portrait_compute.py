@@ -146,4 +146,4 @@ def test_summary_reads_like_a_sentence():
              monetary=1234.5, recency_days=12)
     assert portrait_summarize(p) == (
         "A wholesale buyer from France who buys mostly christmas decorations and is price sensitive, stocking up "
-        "for Christmas every autumn. Loyal: 5 orders worth £1,234.50, the last 12 days ago.")
+        "for Christmas every autumn. Loyal: 5 orders worth £1,234.50, the last one 12 days ago.")

@@ -107,8 +107,11 @@ def test_ease_tunes_l2_on_training_data_only():
     assert set(model.config["l2_scores"]) == {"1.0", "10.0", "100.0"}
 
 
-def test_bpr_fold_in_is_seeded():
+def test_bpr_fold_in_is_seeded_and_independent_of_the_batch():
     data = clustered()
     model = BPR(factors=8, iterations=30).fit(data)
-    h = [History.from_lists([2, 3])]
-    assert np.array_equal(model.score(h), model.score(h))
+    h = History.from_lists([2, 3])
+    alone = model.score([h])
+    assert np.array_equal(alone, model.score([h]))
+    in_batch = model.score([History.from_lists([15, 16, 17]), h, History.empty()])
+    assert np.allclose(in_batch[1], alone[0])
