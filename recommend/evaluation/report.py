@@ -55,6 +55,17 @@ def _ci_table(models: dict) -> list[str]:
     return lines
 
 
+def _paired_table(paired: dict) -> list[str]:
+    ref, metric = paired["reference"], paired["metric"]
+    lines = [f"Paired bootstrap (same test users resampled for both models) of {metric} of **{ref}** "
+             "minus each other model; a 95% CI above 0 is a win beyond the noise:", "",
+             f"| {ref} minus | difference | 95% CI | beyond noise |", "|---|---:|---|---|"]
+    for other, d in paired["vs"].items():
+        lines.append(f"| {other} | {d['diff']:+.4f} | [{d['ci'][0]:+.4f}, {d['ci'][1]:+.4f}] | "
+                     f"{'yes' if d['beyond_noise'] else 'no (tie)'} |")
+    return lines
+
+
 def plot_metric_by_model(models: dict, path: Path, title: str) -> None:
     names = list(models)
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
@@ -118,6 +129,9 @@ def write_report(result: dict, out_dir: str | Path, *, command: str | None = Non
             continue
         lines += [f"## Results: {label}", ""] + _table(models)
         lines += ["", "Bootstrap 95% confidence intervals (over test users, seeded):", ""] + _ci_table(models)
+        paired = (result.get("paired") or {}).get(key)
+        if paired and paired.get("vs"):
+            lines += [""] + _paired_table(paired)
         tag = "" if key == "models" else f"_{key}"
         bar_png = out / f"metric_by_model{tag}.png"
         k_png = out / f"ndcg_over_k{tag}.png"

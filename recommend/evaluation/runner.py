@@ -156,6 +156,7 @@ def run_evaluation(data: InteractionData, models: Mapping[str, Callable[[], Reco
     if sp.explore is not None:
         result["explore"] = {}
     kmax = max(ks)
+    per_case: dict[str, dict[str, np.ndarray]] = {"models": {}, "explore": {}}  # NDCG@10 per case, for pairs
     bar = tqdm(total=len(models), desc="models", unit="model", disable=not progress)
     for name, factory in models.items():
         model = factory()
@@ -197,10 +198,30 @@ def run_evaluation(data: InteractionData, models: Mapping[str, Callable[[], Reco
                                             extra={**extra, "fit_seconds": round(fit_seconds, 3)})
         if acc_explore is not None:
             result["explore"][name] = _summarise(acc_explore, sp, seed=seed, n_boot=n_bootstrap, extra=extra)
+        if CI_K in acc.ks:
+            per_case["models"][name] = acc.values[("ndcg", CI_K)]
+            if acc_explore is not None:
+                per_case["explore"][name] = acc_explore.values[("ndcg", CI_K)]
         result["models"][name]["score_seconds"] = round(score_seconds, 3)
         if hasattr(model, "config"):
             result["models"][name]["config"] = {k: v for k, v in model.config.items()
                                                 if isinstance(v, int | float | str | bool | None)}
         bar.update(1)
     bar.close()
+    result["paired"] = {view: paired_differences(values, seed=seed, n_boot=n_bootstrap)
+                        for view, values in per_case.items() if len(values) > 1}
     return result
+
+
+def paired_differences(per_case: Mapping[str, np.ndarray], *, seed: int = 0, n_boot: int = 1000) -> dict:
+    """The model with the best mean NDCG@10 against every other model on the same cases:
+    {"reference": name, "metric": "ndcg@10", "vs": {other: {"diff", "ci", "beyond_noise"}}}.
+    `beyond_noise` is True when the paired 95% CI of (reference - other) lies above 0."""
+    ref = max(per_case, key=lambda n: (float(np.mean(per_case[n])) if len(per_case[n]) else 0.0, n))
+    vs = {}
+    for other, values in per_case.items():
+        if other == ref:
+            continue
+        diff, lo, hi = M.paired_bootstrap_diff(per_case[ref], values, n_boot=n_boot, seed=seed)
+        vs[other] = {"diff": diff, "ci": [lo, hi], "beyond_noise": bool(lo > 0)}
+    return {"reference": ref, "metric": f"ndcg@{CI_K}", "vs": vs}

@@ -115,3 +115,20 @@ def test_bootstrap_ci_is_seeded_and_brackets_the_mean():
     assert lo < v.mean() < hi
     assert hi - lo < 0.1
     assert M.bootstrap_ci(np.ones(20), seed=0) == pytest.approx((1.0, 1.0))
+
+
+def test_paired_bootstrap_diff_sees_a_small_consistent_win_that_unpaired_intervals_call_a_tie():
+    rng = np.random.default_rng(0)
+    hard = rng.random(400)  # how easy each case is: shared by both models
+    a, b = hard + 0.02, hard.copy()
+    diff, lo, hi = M.paired_bootstrap_diff(a, b, seed=1)
+    assert diff == pytest.approx(0.02)
+    assert (lo, hi) == pytest.approx((0.02, 0.02))  # the same cases every resample: no noise in the difference
+    a_lo, _ = M.bootstrap_ci(a, seed=1)
+    _, b_hi = M.bootstrap_ci(b, seed=1)
+    assert a_lo < b_hi  # the unpaired intervals overlap
+    assert M.paired_bootstrap_diff(b, b, seed=1) == (0.0, 0.0, 0.0)
+    assert M.paired_bootstrap_diff(np.zeros(0), np.zeros(0)) == (0.0, 0.0, 0.0)
+    noisy = b + rng.normal(0, 0.2, len(b))
+    diff, lo, hi = M.paired_bootstrap_diff(noisy, b, seed=1)
+    assert lo < diff < hi and lo < 0 < hi  # pure noise: the interval holds 0

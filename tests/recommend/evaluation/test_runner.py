@@ -71,7 +71,7 @@ def test_metrics_json_shape_and_no_leakage():
     Spy.seen_max_time.clear()
     r = run_evaluation(data, {"pop": Popularity, "spy": Spy, "repeat": RepeatPurchase}, cutoff=cutoff,
                        progress=False, n_bootstrap=200)
-    assert set(r) == {"dataset", "protocol", "models", "explore"}
+    assert set(r) == {"dataset", "protocol", "models", "explore", "paired"}
     assert r["dataset"]["users"] == 60 and r["dataset"]["items"] == 40
     assert r["dataset"]["interactions"] == data.n_interactions
     assert r["protocol"]["name"] == "temporal" and r["protocol"]["sampled"] is False
@@ -91,6 +91,16 @@ def test_metrics_json_shape_and_no_leakage():
     assert r["models"]["repeat"]["ndcg@10"] > r["models"]["spy"]["ndcg@10"]
     # explore filters already bought items: repeat falls back to popularity there
     assert r["explore"]["repeat"]["ndcg@10"] == pytest.approx(r["explore"]["pop"]["ndcg@10"])
+    # paired differences: the best model of each view against the others, on the same users
+    best = max(r["models"], key=lambda n: r["models"][n]["ndcg@10"])
+    paired = r["paired"]["models"]
+    assert paired["reference"] == best and paired["metric"] == "ndcg@10"
+    assert set(paired["vs"]) == set(r["models"]) - {best}
+    for other, d in paired["vs"].items():
+        assert d["diff"] == pytest.approx(r["models"][best]["ndcg@10"] - r["models"][other]["ndcg@10"])
+        assert d["ci"][0] <= d["diff"] <= d["ci"][1]
+        assert d["beyond_noise"] == (d["ci"][0] > 0)
+    assert r["paired"]["models"]["vs"]["spy"]["beyond_noise"]  # repeat buyers: random scores lose clearly
     json.dumps(r)  # serialisable as is
 
 
@@ -143,6 +153,7 @@ def test_write_report(tmp_path):
     md = (tmp_path / "report.md").read_text()
     assert "| repeat |" in md and "**" in md and "95% CI" in md
     assert "python manage.py evaluate" in md
+    assert "Paired bootstrap" in md and "| pop |" in md.split("Paired bootstrap")[1]
     for name in ("metric_by_model.png", "ndcg_over_k.png", "metric_by_model_explore.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert paths["report"] == tmp_path / "report.md"
