@@ -31,7 +31,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from recommend.ml.base import Recommender
+from recommend.ml.base import Recommender, tuned_config
 from recommend.ml.data import InteractionData
 
 from . import selectors
@@ -255,17 +255,6 @@ def _remember(into: list, model: Recommender) -> Recommender:
     return model
 
 
-def _with_tuned(defaults: Mapping[str, Any], fitted: Mapping[str, Any], cfg: Mapping[str, Any]) -> dict[str, Any]:
-    """The serving fit's config: hyperparameters that a model tunes itself when left
-    None (EASE's l2) keep the value chosen in the validation fit, so the served
-    model has the settings its metrics were measured with, and tuning runs once."""
-    out = dict(cfg)
-    for key, value in defaults.items():
-        if value is None and fitted.get(key) is not None and key not in cfg:
-            out[key] = fitted[key]
-    return out
-
-
 def _train_one(
     *,
     name: str,
@@ -301,7 +290,9 @@ def _train_one(
         if evaluate:
             evaluated: list[Recommender] = []
             metrics = _validation_metrics(name, lambda: _remember(evaluated, cls(**cfg)), data, progress)
-            serving_cfg = _with_tuned(cls(**cfg).config, evaluated[-1].config if evaluated else {}, cfg)
+            # hyperparameters the validation fit tuned itself (EASE's l2, the hybrid's base settings)
+            # are kept: the served model has the settings its metrics were measured with, tuned once
+            serving_cfg = tuned_config(cls(**cfg).config, evaluated[-1].config if evaluated else {}, cfg)
         fit_started = time.monotonic()
         model = cls(**serving_cfg).fit(data, progress=bar)
         if evaluate:

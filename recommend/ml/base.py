@@ -96,6 +96,17 @@ class Recommender(ABC):
         """Hook for models with extra files (torch weights)."""
 
 
+def tuned_config(defaults: dict[str, Any], fitted: dict[str, Any], requested: dict[str, Any]) -> dict[str, Any]:
+    """The config to fit the same model again (on more data) without tuning again:
+    `requested`, plus every hyperparameter whose default is None (the model tunes it
+    in fit, as EASE's l2) set to the value the earlier fit chose (`fitted`)."""
+    out = dict(requested)
+    for key, value in defaults.items():
+        if value is None and fitted.get(key) is not None and key not in requested:
+            out[key] = fitted[key]
+    return out
+
+
 def top_k(scores: np.ndarray, k: int, *, exclude: np.ndarray | None = None,
           allow: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Top-k of a 1-D score vector (index 0 is padding and never returned)."""

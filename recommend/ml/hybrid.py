@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .base import Progress, Recommender, mask_padding
+from .base import Progress, Recommender, mask_padding, tuned_config
 from .data import History, InteractionData
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ class Hybrid(Recommender):
     name: ClassVar[str] = "hybrid"
     defaults: ClassVar[dict[str, Any]] = {
         "bases": ["repeat", "tifuknn", "ease", "itemknn", "als", "tfidf", "pop_recent"],
-        "base_configs": {},
+        "base_configs": None,  # per base model; None: their defaults, with what they tune themselves kept
         "new_candidates": 20,  # per base model, items the shopper never bought
         "history_candidates": 100,  # previously bought items, the most recent/frequent first
         "label_days": 30,
@@ -130,7 +130,8 @@ class Hybrid(Recommender):
         self.ranker_ = None  # lightgbm.Booster
 
     # -- base models -----------------------------------------------------------
-    def _fit_bases(self, data: InteractionData, progress: Progress | None) -> dict[str, Recommender]:
+    def _fit_bases(self, data: InteractionData, configs: dict[str, dict[str, Any]],
+                   progress: Progress | None) -> dict[str, Recommender]:
         fitted: dict[str, Recommender] = {}
         names = list(self.config["bases"])
         for i, name in enumerate(names):
@@ -138,7 +139,7 @@ class Hybrid(Recommender):
             if cls is None or cls is Hybrid:
                 log.warning("hybrid: base model %r is unknown; skipped", name)
                 continue
-            cfg = dict(self.config["base_configs"].get(name, {}))
+            cfg = dict(configs.get(name, {}))
             if "device" in self.config and name == "sasrec":
                 cfg.setdefault("device", self.config["device"])
             try:
@@ -229,7 +230,11 @@ class Hybrid(Recommender):
         if not hists or inner.n_interactions == 0:
             raise ValueError("the hybrid needs purchases both before and within the last "
                              f"{self.config['label_days']} days of the training data")
-        inner_bases = self._fit_bases(inner, progress)
+        requested = {k: dict(v) for k, v in (self.config["base_configs"] or {}).items()}
+        inner_bases = self._fit_bases(inner, requested, progress)
+        # what a base tuned on the inner data (EASE's l2) it keeps on all the data: tuned once
+        tuned = {name: tuned_config(type(m)(**requested.get(name, {})).config, m.config, requested.get(name, {}))
+                 for name, m in inner_bases.items()}
         inner_stats = _ItemStats.from_data(inner)
         xs, ys, groups = [], [], []
         for a in range(0, len(hists), 256):
@@ -255,7 +260,8 @@ class Hybrid(Recommender):
             self.ranker_ = lgb.train(params, train, num_boost_round=int(self.config["n_estimators"]))
         if progress:
             progress("hybrid ranker", 1, 1)
-        self.bases_ = self._fit_bases(data, progress)
+        self.bases_ = self._fit_bases(data, tuned, progress)
+        self.config["base_configs"] = {name: c for name, c in tuned.items() if c}
         self.stats_ = _ItemStats.from_data(data)
         self.config["used_bases"] = sorted(self.bases_)
         self.config["ranker_rows"] = int(sum(groups))

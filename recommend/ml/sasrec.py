@@ -1,21 +1,26 @@
-"""SASRec-style self-attentive sequential model (Kang & McAuley, ICDM 2018).
+"""SASRec-style self-attentive sequential model (Kang & McAuley, ICDM 2018), one basket per step.
 
 Tensor in, tensor out: no device choice, no numpy, no data handling here (the
-trainer in `sasrec_trainer.py` does that). Shapes: B batch, L positions
-(left-padded, item index 0 = padding), D model width, N = n_items + 1.
+trainer in `sasrec_trainer.py` does that). Shapes: B batch, L steps (left-padded:
+the most recent basket is at step L - 1), T items of all baskets of the batch
+flattened, D model width, N = n_items + 1 (item index 0 = padding), K repeat keys.
 
-What it adds to plain SASRec for a re-purchase store (after SAFERec, 2024,
-which feeds item frequencies to SASRec):
-- each position carries, besides its item and its learned position, the
-  bucketed time gap to the previous purchase (0 = same basket) and how often
-  the shopper had bought that item before;
-- the output adds a repeat term to the dot-product logits of the items among
-  the last K purchases: a learned, per-position gated mix of log(1 + times
-  bought so far, whole history) and a step-decayed recency, so the model can
-  re-recommend without memorising. It is computed over the K recent keys and
-  scattered into the logits, never as a dense (B, L, N) tensor.
-Every input and every feature at position t depends only on positions <= t,
-so the model stays causal (tests check it).
+Why a basket is one step: every line of an invoice shares one timestamp, so the
+order inside a basket is noise (docs/EVALUATION.md §1). A step is the mean of
+its items' embeddings plus a learned position, the bucketed gap since the
+previous basket and the basket's size bucket; causal self-attention runs over
+steps, and step t predicts every item of basket t + 1 (a multinomial
+likelihood over the full catalog). On data without ties (one item per
+timestamp, as MovieLens mostly is) a step is one item and this is plain SASRec
+trained with full cross-entropy (the "SASRec+" / gSASRec finding that this beats
+one sampled negative with BCE).
+
+What it adds for a re-purchase store (after SAFERec, 2024, which feeds item
+frequencies to SASRec): the logits of items bought up to step t get a repeat
+term, a learned gated mix (gate from the hidden state) of log(1 + baskets with
+the item so far) and a step-decayed recency, computed over the K most recent
+distinct items and scattered into the logits, never as a dense (B, L, N)
+tensor. Everything at step t depends only on steps <= t (tests check it).
 """
 
 from __future__ import annotations
@@ -51,93 +56,72 @@ class Block(nn.Module):
 
 class SASRecNet(nn.Module):
     def __init__(self, n_items: int, *, max_len: int = 50, dim: int = 64, layers: int = 2, heads: int = 2,
-                 dropout: float = 0.2, gap_buckets: int = 16, freq_buckets: int = 8, repeat_decay: float = 0.85,
-                 repeat_head: bool = True) -> None:
+                 dropout: float = 0.2, gap_buckets: int = 16, size_buckets: int = 8,
+                 repeat_head: bool = True, tie_weights: bool = True) -> None:
         super().__init__()
         self.n_items = n_items
+        self.max_len = max_len
         self.item_emb = nn.Embedding(n_items + 1, dim, padding_idx=0)
         self.pos_emb = nn.Embedding(max_len, dim)
-        self.gap_emb = nn.Embedding(gap_buckets, dim)
-        self.freq_emb = nn.Embedding(freq_buckets, dim)
+        self.gap_emb = nn.Embedding(gap_buckets, dim, padding_idx=0)
+        self.size_emb = nn.Embedding(size_buckets, dim, padding_idx=0)
         self.emb_drop = nn.Dropout(dropout)
         self.blocks = nn.ModuleList(Block(dim, heads, dropout) for _ in range(layers))
         self.norm = nn.LayerNorm(dim)
         self.repeat_head = repeat_head
-        self.repeat_decay = repeat_decay
         self.repeat_gate = nn.Linear(dim, 2)
-        nn.init.normal_(self.item_emb.weight, std=0.02)
-        nn.init.normal_(self.pos_emb.weight, std=0.02)
+        # tied: the output layer is the input item embedding (SASRec); untied: its own table and a bias
+        self.out_emb = None if tie_weights else nn.Embedding(n_items + 1, dim)
+        self.out_bias = None if tie_weights else nn.Parameter(torch.zeros(n_items + 1))
+        if self.out_emb is not None:
+            nn.init.normal_(self.out_emb.weight, std=0.02)
+        # every input embedding starts at the same small scale: side inputs at nn.Embedding's
+        # default N(0, 1) would drown the items' mean (the model then only learns popularity)
+        for emb in (self.item_emb, self.pos_emb, self.gap_emb, self.size_emb):
+            nn.init.normal_(emb.weight, std=0.02)
         with torch.no_grad():
-            self.item_emb.weight[0].zero_()
+            for emb in (self.item_emb, self.gap_emb, self.size_emb):
+                emb.weight[0].zero_()
 
-    def forward(self, items: torch.Tensor, gaps: torch.Tensor, freqs: torch.Tensor) -> torch.Tensor:
-        """items, gaps, freqs: long (B, L), left-padded with 0. Returns hidden states (B, L, D);
-        position t sees positions <= t only."""
-        b, n = items.shape
-        pos = torch.arange(n, device=items.device)
-        x = (self.item_emb(items) * self.item_emb.embedding_dim ** 0.5 + self.pos_emb(pos)[None]
-             + self.gap_emb(gaps) + self.freq_emb(freqs))
-        x = self.emb_drop(x) * (items != 0).unsqueeze(-1)
-        causal = torch.ones(n, n, dtype=torch.bool, device=items.device).tril()
-        # a query may attend to earlier real items, and always to itself (so padded rows never see nothing)
-        mask = (causal[None] & (items != 0)[:, None, :]) | torch.eye(n, dtype=torch.bool, device=items.device)[None]
+    def forward(self, flat_items: torch.Tensor, offsets: torch.Tensor, gaps: torch.Tensor,
+                sizes: torch.Tensor) -> torch.Tensor:
+        """flat_items: long (T,) the items of every step, step after step (row-major over
+        (B, L)); offsets: long (B * L,) where each step's items start in flat_items (a
+        padding step has none); gaps, sizes: long (B, L) buckets, 0 = padding step.
+        L may be shorter than max_len (a batch of short histories): the last step is
+        always the last learned position. Returns hidden states (B, L, D); step t
+        sees steps <= t only."""
+        b, n = gaps.shape
+        bags = F.embedding_bag(flat_items, self.item_emb.weight, offsets, mode="mean", padding_idx=0)
+        real = gaps != 0
+        pos = torch.arange(self.max_len - n, self.max_len, device=gaps.device)
+        x = (bags.view(b, n, -1) * self.item_emb.embedding_dim ** 0.5 + self.pos_emb(pos)[None]
+             + self.gap_emb(gaps) + self.size_emb(sizes))
+        x = self.emb_drop(x) * real.unsqueeze(-1)
+        causal = torch.ones(n, n, dtype=torch.bool, device=gaps.device).tril()
+        # a step may attend to earlier real steps, and always to itself (so padded rows never see nothing)
+        mask = (causal[None] & real[:, None, :]) | torch.eye(n, dtype=torch.bool, device=gaps.device)[None]
         for block in self.blocks:
             x = block(x, mask[:, None])
         return self.norm(x)
 
-    def repeat_values(self, hidden: torch.Tensor, keys: torch.Tensor, key_counts: torch.Tensor) -> torch.Tensor:
-        """The repeat term of each recent item at each position.
-
-        hidden: (B, L, D); keys: long (B, K), the last K >= L items (left-padded, aligned
-        so that position t of the window is key K - L + t); key_counts: float (B, K), times
-        the key's item had been bought up to and including that key (whole history).
-        Returns float (B, L, K): for the first occurrence of each item among the keys, a
-        gated mix of log(1 + times bought so far) and its step-decayed recency at position
-        t; 0 for padding, repeated keys and items not yet bought at t."""
-        b, k = keys.shape
-        n = hidden.shape[1]
-        real = keys != 0
-        eq = (keys[:, :, None] == keys[:, None, :]) & real[:, :, None]  # (B, K, K): key k, position s
-        steps = torch.arange(k, device=keys.device, dtype=torch.float64)
-        g = self.repeat_decay
-        counts = torch.cummax(eq.to(key_counts.dtype) * key_counts[:, None, :], dim=2).values  # (B, K, K)
-        decayed = (eq.double() * g ** -steps).cumsum(dim=2) * g ** steps  # (B, K, K)
-        first = ~(eq & torch.ones(k, k, dtype=torch.bool, device=keys.device).tril(-1)).any(dim=2)  # (B, K)
-        q = slice(k - n, k)
-        counts, decayed = counts[:, :, q].transpose(1, 2), decayed[:, :, q].transpose(1, 2).to(counts.dtype)
-        mask = (first & real)[:, None, :] & (counts > 0)  # (B, L, K)
-        gate = F.softplus(self.repeat_gate(hidden)).to(counts.dtype)  # (B, L, 2)
-        return (gate[..., :1] * torch.log1p(counts) + gate[..., 1:] * decayed) * mask
+    def repeat_values(self, hidden: torch.Tensor, counts: torch.Tensor, decayed: torch.Tensor) -> torch.Tensor:
+        """hidden: (M, D); counts, decayed: float (M, K) baskets with each repeat key so far
+        and its step-decayed recency, 0 where the key was not bought yet.
+        Returns (M, K): the repeat term of each key, 0 where counts is 0."""
+        gate = F.softplus(self.repeat_gate(hidden)).to(counts.dtype)  # (M, 2)
+        return (gate[:, :1] * torch.log1p(counts) + gate[:, 1:] * decayed) * (counts > 0)
 
     def logits(self, hidden: torch.Tensor, keys: torch.Tensor | None = None,
                values: torch.Tensor | None = None) -> torch.Tensor:
-        """hidden: (M, D); keys: long (M, K); values: (M, K) from repeat_values.
-        Returns next-item logits (M, N); column 0 (padding) is -inf."""
-        out = hidden @ self.item_emb.weight.T
+        """hidden: (M, D); keys: long (M, K) item index of each repeat key (0 = none);
+        values: (M, K) from repeat_values. Returns next-basket logits (M, N); column 0
+        (padding) is -inf."""
+        if self.out_emb is None:
+            out = hidden @ self.item_emb.weight.T
+        else:
+            out = hidden @ self.out_emb.weight.T + self.out_bias
         if self.repeat_head and keys is not None:
-            out = out.scatter_add(1, keys, values.to(out.dtype))
+            out = out.scatter_add(1, keys, (values * (keys != 0)).to(out.dtype))
         out[:, 0] = float("-inf")
         return out
-
-    def sampled_logits(self, hidden: torch.Tensor, keys: torch.Tensor, values: torch.Tensor,
-                       targets: torch.Tensor, negatives: torch.Tensor, log_q: torch.Tensor) -> torch.Tensor:
-        """Logits of each row's target and of shared sampled negatives (sampled softmax).
-
-        hidden: (M, D); keys, values: (M, K); targets: long (M,); negatives: long (S,) unique;
-        log_q: float (N,) log sampling probability of every item, subtracted from each logit
-        (logQ correction, so popular items are not over-penalised).
-        Returns (M, 1 + S): column 0 the target, then the negatives (a negative equal to the
-        row's target is -inf)."""
-        pos = (hidden * self.item_emb(targets)).sum(-1, keepdim=True)  # (M, 1)
-        neg = hidden @ self.item_emb(negatives).T  # (M, S)
-        if self.repeat_head:
-            pos = pos + (values * (keys == targets[:, None])).sum(-1, keepdim=True).to(pos.dtype)
-            s = negatives.shape[0]
-            slot = torch.full((self.n_items + 1,), s, dtype=torch.long, device=keys.device)
-            slot[negatives] = torch.arange(s, device=keys.device)
-            extra = torch.zeros(hidden.shape[0], s + 1, dtype=neg.dtype, device=neg.device)
-            neg = neg + extra.scatter_add(1, slot[keys], values.to(neg.dtype))[:, :s]
-        pos = pos - log_q[targets][:, None].to(pos.dtype)
-        neg = neg - log_q[negatives][None, :].to(neg.dtype)
-        neg = neg.masked_fill(negatives[None, :] == targets[:, None], float("-inf"))
-        return torch.cat([pos, neg], dim=1)

@@ -1,52 +1,106 @@
 """The `SASRec` recommender: data preparation, training loop, scoring, persistence.
 
-Training: each shopper's sequence (ties inside a basket already shuffled with
-a seed by `InteractionData`, never ordered by id) is cut into windows of
-`max_len` next-item predictions; loss is full-softmax cross-entropy over the
-whole catalog (`negatives`: 0) or, by default, a sampled softmax:
-cross-entropy against many shared negatives (`negatives`: 256) drawn by
-popularity ** 0.75 with the logQ correction; the gSASRec paper shows many
-negatives close to full softmax and far better than one negative with BCE, at
-a tenth of the cost on a CPU. Adam, seeded. Early stopping watches NDCG@10 of the last basket of `val_users`
-shoppers, held out of the training data itself (no leakage from any
-evaluation cutoff). `device`: "auto" (CUDA when present), "cpu" or "cuda";
-on CUDA the forward pass runs under bf16 autocast. torch is imported only
-here and in `sasrec.py`, so other models never pay for it.
+A shopper's history becomes a sequence of baskets (interactions that share a
+timestamp; their order inside the basket is never used). Each basket is one
+step of the Transformer in `sasrec.py`; step t learns to predict every item of
+basket t + 1 with a multinomial likelihood over the whole catalog (full
+softmax cross-entropy: the catalog is a few thousand items, and the gSASRec
+and "SASRec+" papers show the full softmax far better than one negative with
+BCE). Sequences longer than `max_len` baskets are cut into windows, the most
+recent first (`max_windows_per_user`). Adam, seeded.
+
+Early stopping watches the last basket of `val_users` shoppers, held out of the
+training data itself (no leakage from any evaluation cutoff), scored two ways:
+NDCG@10 over every item of it, and over the items new to the shopper with the
+ones bought before filtered out; it stops on their sum, because the repeat
+term learns in one epoch while discovery takes many.
+
+`device`: "auto" (CUDA when present), "cpu" or "cuda"; on CUDA the forward
+pass runs under bf16 autocast. torch is imported only here and in `sasrec.py`,
+so other models never pay for it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
-from .base import Progress, Recommender
+from .base import Progress, Recommender, top_k
 from .data import History, InteractionData
 
 DAY = 86400.0
 
 
-def gap_and_freq(items: np.ndarray, times: np.ndarray, *, gap_buckets: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per-position inputs for one sequence: int64 (L,) gap bucket (0 = same basket,
-    last bucket = first purchase, else 1 + log2 days since the previous purchase) and
-    int64 (L,) times the item was bought before this position."""
-    n = len(items)
-    gaps = np.full(n, gap_buckets - 1, dtype=np.int64)
-    if n > 1:
-        dt = np.diff(times) / DAY
-        b = 1 + np.floor(np.log2(1 + np.maximum(dt, 0))).astype(np.int64)
-        gaps[1:] = np.where(dt == 0, 0, np.minimum(b, gap_buckets - 2))
-    seen: dict[int, int] = {}
-    freqs = np.empty(n, dtype=np.int64)
-    for t, it in enumerate(items.tolist()):
-        c = seen.get(it, 0)
-        freqs[t] = c
-        seen[it] = c + 1
-    return gaps, freqs
+@dataclass(frozen=True)
+class BasketSeq:
+    """One shopper's baskets in time order: the distinct items of each, and per step
+    the gap bucket (1 + log2 days since the previous basket; the last bucket for the
+    first basket; 0 is padding) and size bucket (1 + log2 of the number of items)."""
+
+    baskets: list[np.ndarray]
+    gaps: np.ndarray
+    sizes: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.baskets)
+
+    @classmethod
+    def from_history(cls, h: History, *, gap_buckets: int, size_buckets: int) -> "BasketSeq":
+        if len(h) == 0:
+            return cls([], np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+        cuts = np.flatnonzero(np.diff(h.times) != 0) + 1
+        baskets = [np.unique(b) for b in np.split(h.items.astype(np.int64), cuts)]
+        times = h.times[np.r_[0, cuts]]
+        gaps = np.full(len(baskets), gap_buckets - 1, dtype=np.int64)
+        if len(baskets) > 1:
+            days = np.maximum(np.diff(times), 0) / DAY
+            gaps[1:] = np.minimum(1 + np.floor(np.log2(1 + days)).astype(np.int64), gap_buckets - 2)
+        sizes = np.minimum(1 + np.floor(np.log2([len(b) for b in baskets])).astype(np.int64), size_buckets - 1)
+        return cls(baskets, gaps, sizes)
+
+
+def repeat_features(seq: BasketSeq, start: int, end: int, *, n_keys: int,
+                    decay: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The repeat inputs of steps start..end-1 of one sequence.
+
+    keys: int64 (n_keys,) the most recently bought distinct items of steps < end
+    (0-padded); counts, decayed: float32 (end - start, n_keys): how many baskets up to
+    and including each step held the key, and sum over those baskets of
+    decay ** (steps ago). Both are 0 before the key was first bought."""
+    keys = np.zeros(n_keys, dtype=np.int64)
+    counts = np.zeros((end - start, n_keys), dtype=np.float32)
+    decayed = np.zeros((end - start, n_keys), dtype=np.float32)
+    if end <= 0:
+        return keys, counts, decayed
+    flat = np.concatenate(seq.baskets[:end])
+    step = np.repeat(np.arange(end), [len(b) for b in seq.baskets[:end]])
+    last = np.zeros(int(flat.max()) + 1, dtype=np.int64) - 1
+    np.maximum.at(last, flat, step)
+    distinct = np.flatnonzero(last >= 0)
+    chosen = distinct[np.argsort(-last[distinct], kind="stable")[:n_keys]]
+    keys[:len(chosen)] = chosen
+    slot = np.full(len(last), -1, dtype=np.int64)
+    slot[chosen] = np.arange(len(chosen))
+    inc = np.zeros((end, n_keys), dtype=np.float32)
+    s = slot[flat]
+    inc[step[s >= 0], s[s >= 0]] = 1.0
+    c = np.cumsum(inc, axis=0)
+    d = np.empty_like(inc)
+    acc = np.zeros(n_keys, dtype=np.float32)
+    for j in range(end):
+        acc = acc * decay + inc[j]
+        d[j] = acc
+    counts[:] = c[start:end]
+    decayed[:] = d[start:end]
+    return keys, counts, decayed
 
 
 def resolve_device(name: str) -> str:
@@ -64,18 +118,24 @@ def resolve_device(name: str) -> str:
 class SASRec(Recommender):
     name: ClassVar[str] = "sasrec"
     defaults: ClassVar[dict[str, Any]] = {
-        "max_len": 50, "repeat_context": 50, "dim": 64, "layers": 2, "heads": 2, "dropout": 0.2, "repeat_head": True,
-        "gap_buckets": 16, "freq_buckets": 8, "repeat_decay": 0.85,
-        "lr": 1e-3, "weight_decay": 0.0, "batch_size": 128, "epochs": 10, "patience": 2, "negatives": 256,
-        "val_users": 500, "max_windows_per_user": 2, "seed": 0, "device": "auto",
+        "max_len": 50, "repeat_keys": 200, "dim": 64, "layers": 2, "heads": 2, "dropout": 0.2, "repeat_head": True,
+        "tie_weights": True,
+        "gap_buckets": 16, "size_buckets": 8, "repeat_decay": 0.85,
+        # discovery takes off after a plateau of several epochs (popularity first): patience must outlast it
+        "lr": 1e-3, "weight_decay": 0.0, "batch_size": 128, "epochs": 40, "patience": 6,
+        "item_dropout": 0.0, "completion_weight": 0.0, "discovery_weight": 1.0,
+        "val_users": 500, "max_windows_per_user": 4, "seed": 0, "device": "auto",
+        # None: early stopping on held-out baskets, then the best epoch is kept here, so that a
+        # refit on more data (the pipeline's serving fit) trains that many epochs on everything
+        "train_epochs": None,
     }
     _net_keys: ClassVar[tuple[str, ...]] = ("max_len", "dim", "layers", "heads", "dropout", "gap_buckets",
-                                            "freq_buckets", "repeat_decay", "repeat_head")
+                                            "size_buckets", "repeat_head", "tie_weights")
 
     def __init__(self, **config: Any) -> None:
         super().__init__(**{**self.defaults, **config})
         self.net = None
-        self.history_: list[dict[str, float]] = []  # per-epoch loss and validation NDCG@10
+        self.history_: list[dict[str, float]] = []  # per epoch: loss, validation NDCG@10 (every / new), seconds
 
     # -- helpers ---------------------------------------------------------------
     def _build_net(self):
@@ -83,44 +143,115 @@ class SASRec(Recommender):
 
         return SASRecNet(self.n_items, **{k: self.config[k] for k in self._net_keys})
 
-    def _batch(self, seqs: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]], ends: Sequence[int], *,
-               targets: bool, device: str):
-        """Tensors for the windows that end before index e of each sequence: inputs are
-        seq[e - L:e] (targets seq[e - L + 1:e + 1] when asked), repeat keys seq[e - K:e].
-        seqs: (items, gaps, occurrences) per row. Returns items, gaps, freqs (B, L),
-        keys, key_counts (B, K) and targets (B, L)."""
+    def _seq(self, h: History) -> BasketSeq:
+        return BasketSeq.from_history(h, gap_buckets=int(self.config["gap_buckets"]),
+                                      size_buckets=int(self.config["size_buckets"]))
+
+    def _batch(self, seqs: Sequence[BasketSeq], ends: Sequence[int], *, targets: bool, device: str,
+               rng: np.random.Generator | None = None) -> dict:
+        """Tensors for windows of input steps [end - L, end) of each sequence, left-padded
+        to L. With targets (training), each input basket loses each of its items with
+        probability `item_dropout` (at least one stays), and step j's targets are
+        basket j + 1 (weight 1, split over its items) and the items dropped from basket
+        j itself (weight `completion_weight`, split likewise): tgt_rows (R,) index into
+        the (B * L) steps, tgt_items (R,), tgt_weight (R,). Dropped items do not count
+        as bought in the repeat inputs."""
         import torch
 
-        L = int(self.config["max_len"])
-        K = L + int(self.config["repeat_context"])
-        fb = int(self.config["freq_buckets"])
+        L, K = int(self.config["max_len"]), int(self.config["repeat_keys"])
+        decay = float(self.config["repeat_decay"])
+        p_drop = float(self.config["item_dropout"]) if targets else 0.0
+        w_done = float(self.config["completion_weight"])
+        if p_drop > 0:
+            seqs, dropped = zip(*(self._drop_items(s, p_drop, rng) for s in seqs))
         b = len(seqs)
-        arr = np.zeros((4, b, L), dtype=np.int64)
+        L = max(1, max(e - max(0, e - L) for e in ends))  # no column that is padding in every row
+        gaps = np.zeros((b, L), dtype=np.int64)
+        sizes = np.zeros((b, L), dtype=np.int64)
         keys = np.zeros((b, K), dtype=np.int64)
-        key_counts = np.zeros((b, K), dtype=np.float32)
-        for r, ((items, gaps, occ), e) in enumerate(zip(seqs, ends)):
+        counts = np.zeros((b, L, K), dtype=np.float32)
+        decayed = np.zeros((b, L, K), dtype=np.float32)
+        bag_items, bag_lens = [], np.zeros(b * L, dtype=np.int64)
+        t_rows, t_items, t_w, t_new = [], [], [], []
+        for r, (seq, e) in enumerate(zip(seqs, ends)):
             s = max(0, e - L)
             w = e - s
-            arr[0, r, L - w:], arr[1, r, L - w:] = items[s:e], gaps[s:e]
-            arr[2, r, L - w:] = np.minimum(occ[s:e], fb - 1)
-            if targets:
-                arr[3, r, L - w:] = items[s + 1:e + 1]
-            ks = max(0, e - K)
-            keys[r, K - (e - ks):] = items[ks:e]
-            key_counts[r, K - (e - ks):] = occ[ks:e] + 1
-        t = torch.from_numpy(arr).to(device)
-        return t[0], t[1], t[2], torch.from_numpy(keys).to(device), torch.from_numpy(key_counts).to(device), t[3]
+            pad = L - w
+            gaps[r, pad:], sizes[r, pad:] = seq.gaps[s:e], seq.sizes[s:e]
+            if targets:  # items bought up to the current step (a target not among them is new)
+                seen = np.zeros(self.n_items + 1, dtype=bool)
+                for basket in seq.baskets[:s]:
+                    seen[basket] = True
+            for j in range(s, e):
+                if targets:
+                    seen[seq.baskets[j]] = True
+                bag_items.append(seq.baskets[j])
+                bag_lens[r * L + pad + j - s] = len(seq.baskets[j])
+                if targets:
+                    row = r * L + pad + j - s
+                    if j + 1 < len(seq):
+                        nxt = seq.baskets[j + 1] if p_drop <= 0 else np.union1d(seq.baskets[j + 1],
+                                                                               dropped[r][j + 1])
+                        t_rows.append(np.full(len(nxt), row))
+                        t_items.append(nxt)
+                        t_w.append(np.full(len(nxt), 1.0 / len(nxt), dtype=np.float32))
+                        t_new.append(~seen[nxt])
+                    if p_drop > 0 and w_done > 0 and len(dropped[r][j]):
+                        gone = dropped[r][j]
+                        t_rows.append(np.full(len(gone), row))
+                        t_items.append(gone)
+                        t_w.append(np.full(len(gone), w_done / len(gone), dtype=np.float32))
+                        t_new.append(~seen[gone])
+            keys[r], counts[r, pad:], decayed[r, pad:] = repeat_features(seq, s, e, n_keys=K, decay=decay)
+        flat = np.concatenate(bag_items) if bag_items else np.zeros(0, dtype=np.int64)
+        offsets = np.r_[0, np.cumsum(bag_lens)[:-1]]
 
-    def _encode(self, h: History) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        g, f = gap_and_freq(h.items, h.times, gap_buckets=int(self.config["gap_buckets"]))
-        return h.items.astype(np.int64), g, f
+        def t(a):
+            return torch.from_numpy(np.ascontiguousarray(a)).to(device)
+
+        out = {"flat": t(flat), "offsets": t(offsets), "gaps": t(gaps), "sizes": t(sizes), "keys": t(keys),
+               "counts": t(counts), "decayed": t(decayed)}
+        if targets:
+            out.update(tgt_rows=t(np.concatenate(t_rows)), tgt_items=t(np.concatenate(t_items)),
+                       tgt_weight=t(np.concatenate(t_w)), tgt_new=t(np.concatenate(t_new)))
+        return out
+
+    @staticmethod
+    def _drop_items(seq: BasketSeq, p: float, rng: np.random.Generator) -> tuple[BasketSeq, list[np.ndarray]]:
+        """The sequence with each basket's items dropped with probability p (one always
+        stays), and the dropped items of each basket."""
+        kept, gone = [], []
+        for basket in seq.baskets:
+            drop = rng.random(len(basket)) < p
+            if drop.all():
+                drop[rng.integers(len(basket))] = False
+            kept.append(basket[~drop])
+            gone.append(basket[drop])
+        return BasketSeq(kept, seq.gaps, seq.sizes), gone
 
     def _autocast(self, device: str):
-        import contextlib
-
         import torch
 
         return torch.autocast("cuda", dtype=torch.bfloat16) if device == "cuda" else contextlib.nullcontext()
+
+    def _step_logits(self, batch: dict, rows, *, discovery: bool = False):
+        """Logits (M, N) of the given steps (indices into B * L, a tensor) of a batch; with
+        discovery, also the dot-product logits alone with the items bought so far at -inf
+        (what ranks the items new to the shopper)."""
+        import torch
+
+        b, n = batch["gaps"].shape
+        hidden = self.net(batch["flat"], batch["offsets"], batch["gaps"], batch["sizes"]).reshape(b * n, -1)
+        hidden = hidden[rows]
+        counts = batch["counts"].reshape(b * n, -1)[rows]
+        decayed = batch["decayed"].reshape(b * n, -1)[rows]
+        keys = batch["keys"][rows // n]
+        values = self.net.repeat_values(hidden, counts, decayed)
+        logits = self.net.logits(hidden, keys, values)
+        if not discovery:
+            return logits
+        bought = torch.zeros(logits.shape, dtype=torch.bool, device=logits.device).scatter_(1, keys, counts > 0)
+        return logits, self.net.logits(hidden).masked_fill(bought, float("-inf"))
 
     # -- training --------------------------------------------------------------
     def fit(self, data: InteractionData, *, progress: Progress | None = None) -> "SASRec":
@@ -134,76 +265,81 @@ class SASRec(Recommender):
         torch.manual_seed(seed)
         rng = np.random.default_rng(seed)
         self.n_items = data.n_items
-        hists = data.histories()
+        seqs = [self._seq(h) for h in data.histories()]
 
+        fixed = cfg.get("train_epochs")
         # validation: the last basket of some shoppers, carved out of the training data
-        multi = [u for u, h in enumerate(hists) if len(h) and h.times[0] != h.times[-1]]
-        val_users = rng.choice(multi, size=min(int(cfg["val_users"]), len(multi)), replace=False) if multi else []
-        val_set = set(int(u) for u in val_users)
-        seqs, val_hists, val_targets = [], [], []
-        for u, h in enumerate(hists):
+        multi = [u for u, s in enumerate(seqs) if len(s) >= 2]
+        n_val = 0 if fixed else min(int(cfg["val_users"]), len(multi))
+        val_users = rng.choice(multi, size=n_val, replace=False) if multi else []
+        val_set = {int(u) for u in val_users}
+        val_hists, val_targets, train = [], [], []
+        for u, (h, s) in enumerate(zip(data.histories(), seqs)):
             if u in val_set:
                 keep = h.times < h.times[-1]
                 val_targets.append(set(h.items[~keep].tolist()))
-                h = History(h.items[keep], h.times[keep], None)
-                val_hists.append(h)
-            if len(h) >= 2:
-                seqs.append(self._encode(h))
-        # windows of up to max_len next-item predictions, the most recent first
-        windows = []
-        max_w = cfg["max_windows_per_user"]
-        for r, (items, _, _) in enumerate(seqs):
-            e, k = len(items) - 1, 0
+                val_hists.append(History(h.items[keep], h.times[keep], None))
+                s = BasketSeq(s.baskets[:-1], s.gaps[:-1], s.sizes[:-1])
+            if len(s) >= 2 or (len(s) == 1 and float(cfg["item_dropout"]) > 0
+                                and float(cfg["completion_weight"]) > 0 and len(s.baskets[0]) > 1):
+                train.append(s)
+        # windows of up to max_len next-basket predictions, the most recent first
+        windows, max_w = [], cfg["max_windows_per_user"]
+        completion = float(cfg["item_dropout"]) > 0 and float(cfg["completion_weight"]) > 0
+        for r, s in enumerate(train):
+            e, k = len(s) - (0 if completion else 1), 0
             while e > 0 and (max_w is None or k < int(max_w)):
                 windows.append((r, e))
                 e, k = e - L, k + 1
+        if not windows:
+            raise ValueError("SASRec needs shoppers with at least two baskets")
         windows = np.array(windows, dtype=np.int64)
+        widths = np.minimum(windows[:, 1], L)
 
         self.net = self._build_net().to(device)
         opt = torch.optim.Adam(self.net.parameters(), lr=float(cfg["lr"]), weight_decay=float(cfg["weight_decay"]))
-        bs, best, best_state, bad = int(cfg["batch_size"]), -1.0, None, 0
-        epochs = int(cfg["epochs"])
-        n_neg = int(cfg["negatives"] or 0)
-        # negatives are drawn like the targets (popularity ** 0.75, as word2vec), with logQ correction
-        q = np.bincount(data.item, minlength=self.n_items + 1).astype(np.float64) ** 0.75 + 1e-3
-        q[0] = 0.0
-        q /= q.sum()
-        n_neg = min(n_neg, int((q > 0).sum()) - 1)
-        log_q_t = torch.from_numpy(np.log(np.maximum(q * n_neg, 1e-12))).float().to(device)
+        bs, epochs = int(cfg["batch_size"]), int(fixed or cfg["epochs"])
+        w_new = float(cfg["discovery_weight"])
+        best, best_state, bad, best_epoch = -1.0, None, 0, 0
         self.history_ = []
         for epoch in range(1, epochs + 1):
+            t0 = time.perf_counter()
             self.net.train()
-            order = rng.permutation(len(windows))
+            # batches of windows of similar length (little padding), in a random order
+            order = np.lexsort((rng.random(len(windows)), widths))
+            chunks = [order[a:a + bs] for a in range(0, len(order), bs)]
             total, count = 0.0, 0
-            bar = tqdm(range(0, len(order), bs), desc=f"sasrec epoch {epoch}/{epochs}", leave=False, disable=None)
-            for a in bar:
-                w = windows[order[a:a + bs]]
-                items, gaps, freqs, keys, kc, tgt = self._batch([seqs[r] for r in w[:, 0]], w[:, 1],
-                                                                targets=True, device=device)
-                real = tgt != 0  # only positions with a next item cost anything
+            bar = tqdm(rng.permutation(len(chunks)), desc=f"sasrec epoch {epoch}/{epochs}", leave=False,
+                       disable=None)
+            for c in bar:
+                w = windows[chunks[c]]
+                batch = self._batch([train[r] for r in w[:, 0]], w[:, 1], targets=True, device=device, rng=rng)
+                rows, inverse = torch.unique(batch["tgt_rows"], return_inverse=True)
                 with self._autocast(device):
-                    hidden = self.net(items, gaps, freqs)
-                    values = self.net.repeat_values(hidden, keys, kc)
-                    k_rows = keys[:, None, :].expand(-1, items.shape[1], -1)
-                    if n_neg and n_neg < self.n_items:
-                        negs = torch.from_numpy(rng.choice(self.n_items + 1, n_neg, replace=False, p=q)).to(device)
-                        logits = self.net.sampled_logits(hidden[real], k_rows[real], values[real], tgt[real],
-                                                         negs, log_q_t)
-                        labels = torch.zeros(logits.shape[0], dtype=torch.long, device=device)
-                    else:  # full softmax over the catalog
-                        logits = self.net.logits(hidden[real], k_rows[real], values[real])
-                        labels = tgt[real]
-                loss = torch.nn.functional.cross_entropy(logits.float(), labels)
+                    logits, dot = self._step_logits(batch, rows, discovery=True)
+                logp = torch.log_softmax(logits.float(), dim=1)
+                # multinomial likelihood of the next basket: each step weighs 1, split over its items
+                loss = -(logp[inverse, batch["tgt_items"]] * batch["tgt_weight"]).sum() / len(rows)
+                if w_new > 0:  # and of its new items among the items not bought yet, on the dot product alone
+                    new = batch["tgt_new"]
+                    if bool(new.any()):
+                        r_new, i_new = inverse[new], batch["tgt_items"][new]
+                        per_row = torch.zeros(len(rows), device=r_new.device).index_add_(
+                            0, r_new, torch.ones_like(r_new, dtype=torch.float32))
+                        logp_new = torch.log_softmax(dot.float(), dim=1)
+                        loss = loss + w_new * -(logp_new[r_new, i_new] / per_row[r_new]).sum() / (per_row > 0).sum()
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
-                total, count = total + loss.item() * len(w), count + len(w)
-            ndcg = self._validate(val_hists, val_targets) if val_hists else float("nan")
-            self.history_.append({"epoch": epoch, "loss": total / max(count, 1), "val_ndcg10": ndcg})
+                total, count = total + loss.item() * len(rows), count + len(rows)
+            every, new = self._validate(val_hists, val_targets) if val_hists else (float("nan"), float("nan"))
+            self.history_.append({"epoch": epoch, "loss": total / max(count, 1), "val_ndcg10": every,
+                                  "val_new_ndcg10": new, "seconds": time.perf_counter() - t0})
             if progress:
                 progress("sasrec epoch", epoch, epochs)
-            if not val_hists or ndcg > best:
-                best, bad = ndcg, 0
+            score = every + new
+            if not val_hists or score > best:
+                best, bad, best_epoch = score, 0, epoch
                 best_state = copy.deepcopy(self.net.state_dict())
             else:
                 bad += 1
@@ -212,27 +348,48 @@ class SASRec(Recommender):
         if best_state is not None:
             self.net.load_state_dict(best_state)
         self.net.eval()
-        self.config["best_val_ndcg10"] = None if math.isnan(best) else round(best, 5)
+        at_best = self.history_[best_epoch - 1]
+        for key in ("val_ndcg10", "val_new_ndcg10"):
+            self.config[f"best_{key}"] = None if math.isnan(at_best[key]) else round(at_best[key], 5)
+        self.config["best_epoch"] = best_epoch
         self.config["epochs_run"] = len(self.history_)
+        if not fixed:
+            self.config["train_epochs"] = best_epoch
+        self.config["seconds_per_epoch"] = round(float(np.median([h["seconds"] for h in self.history_])), 3)
         return self
 
-    def _validate(self, hists: list[History], targets: list[set[int]], k: int = 10) -> float:
+    def _validate(self, hists: list[History], targets: list[set[int]], k: int = 10) -> tuple[float, float]:
+        """NDCG@k on the held-out baskets two ways: every item of the basket over the
+        full ranking (what re-purchase rewards), and only the items new to the shopper
+        with the ones bought before filtered out (what discovery rewards)."""
         scores = self.score(hists)
-        vals = []
-        for row, t in zip(scores, targets):
+        disc = 1 / np.log2(np.arange(2, k + 2))
+
+        def ndcg(row: np.ndarray, t: set[int]) -> float | None:
+            if not t:
+                return None
             top = np.argpartition(-row, k)[:k]
             top = top[np.argsort(-row[top], kind="stable")]
-            dcg = sum(1 / np.log2(i + 2) for i, it in enumerate(top) if int(it) in t)
-            vals.append(dcg / sum(1 / np.log2(i + 2) for i in range(min(k, len(t)))))
-        return float(np.mean(vals))
+            return float(sum(disc[i] for i, it in enumerate(top) if int(it) in t) / disc[:min(k, len(t))].sum())
+
+        every, new = [], []
+        for row, h, t in zip(scores, hists, targets):
+            every.append(ndcg(row, t))
+            seen = np.unique(h.items)
+            row = row.copy()
+            row[seen] = -np.inf
+            new.append(ndcg(row, t - set(seen.tolist())))
+        every = [v for v in every if v is not None]
+        new = [v for v in new if v is not None]
+        return float(np.mean(every)) if every else 0.0, float(np.mean(new)) if new else 0.0
 
     # -- scoring ---------------------------------------------------------------
     def score(self, histories: Sequence[History], *, now: float | None = None, batch_size: int = 64) -> np.ndarray:
         import torch
 
-        out = np.zeros((len(histories), self.n_items + 1), dtype=np.float32)
         if self.net is None:
             raise RuntimeError("SASRec is not fitted")
+        out = np.zeros((len(histories), self.n_items + 1), dtype=np.float32)
         device = next(self.net.parameters()).device.type
         self.net.eval()
         for a in range(0, len(histories), batch_size):
@@ -240,28 +397,24 @@ class SASRec(Recommender):
             idx = [i for i, h in enumerate(chunk) if len(h)]
             if not idx:
                 continue
-            seqs = [self._encode(chunk[i]) for i in idx]
-            items, gaps, freqs, keys, kc, _ = self._batch(seqs, [len(s[0]) for s in seqs], targets=False,
-                                                          device=device)
+            seqs = [self._seq(chunk[i]) for i in idx]
+            batch = self._batch(seqs, [len(s) for s in seqs], targets=False, device=device)
+            width = batch["gaps"].shape[1]
+            rows = torch.arange(len(idx), device=device) * width + (width - 1)  # each window's last step
             with torch.inference_mode(), self._autocast(device):
-                hidden = self.net(items, gaps, freqs)[:, -1:]
-                values = self.net.repeat_values(hidden, keys, kc)[:, -1]
-                logits = self.net.logits(hidden[:, -1], keys, values)
+                logits = self._step_logits(batch, rows)
             out[[a + i for i in idx]] = logits.float().cpu().numpy()
-        # empty histories: the learned bias of the empty context is not meaningful; use item norms as a prior
+        # empty histories: no step to attend from; item embedding norms serve as a popularity-like prior
         empty = [a for a, h in enumerate(histories) if not len(h)]
         if empty:
             with torch.inference_mode():
-                prior = self.net.item_emb.weight.float().norm(dim=1).cpu().numpy()
-            out[empty] = prior
+                out[empty] = self.net.item_emb.weight.float().norm(dim=1).cpu().numpy()
         out[:, 0] = -np.inf
         return out
 
     def similar_items(self, item: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """Nearest items by cosine of the learned item embeddings."""
         import torch
-
-        from .base import top_k
 
         with torch.inference_mode():
             e = torch.nn.functional.normalize(self.net.item_emb.weight.float(), dim=1)
@@ -270,10 +423,13 @@ class SASRec(Recommender):
 
     # -- persistence -----------------------------------------------------------
     def _state(self) -> dict[str, np.ndarray]:
-        return {"epoch_val_ndcg10": np.array([h["val_ndcg10"] for h in self.history_], dtype=np.float64)}
+        return {f"epoch_{k}": np.array([h[k] for h in self.history_], dtype=np.float64)
+                for k in ("loss", "val_ndcg10", "val_new_ndcg10", "seconds")}
 
     def _load_state(self, arrays: dict[str, np.ndarray]) -> None:
-        self.history_ = [{"epoch": i + 1, "val_ndcg10": float(v)} for i, v in enumerate(arrays["epoch_val_ndcg10"])]
+        keys = [k[6:] for k in arrays if k.startswith("epoch_")]
+        n = len(arrays["epoch_val_ndcg10"])
+        self.history_ = [{"epoch": i + 1, **{k: float(arrays[f"epoch_{k}"][i]) for k in keys}} for i in range(n)]
 
     def save(self, path: str | Path) -> Path:
         import torch

@@ -134,6 +134,9 @@ def test_export_then_evaluate_the_csv_unchanged(store, tmp_path):
     (["--cutoff", "next tuesday"], "not an ISO date"),
     (["--items", "items.csv"], "--items needs --interactions"),
     ([], "no purchase events"),
+    (["--config", "{not json"], "not valid JSON"),
+    (["--config", '{"sasrec": 5}'], "must map model names to objects"),
+    (["--models", "pop", "--config", '{"sasrec": {"epochs": 1}}'], "not in this run: sasrec"),
 ])
 def test_evaluate_bad_arguments(args, message, tmp_path):
     with pytest.raises(CommandError, match=message):
@@ -163,3 +166,15 @@ def test_evaluate_validation_split_and_sampled(store, tmp_path):
                  "--out", str(tmp_path / "s"), "--no-progress")
     s = json.loads((tmp_path / "s" / "metrics.json").read_text())
     assert s["protocol"]["sampled"] is True and s["protocol"]["negatives"] == 100 and s["protocol"]["seed"] == 3
+
+
+def test_evaluate_config_reaches_the_model(tmp_path):
+    rows = ["user_id,item_id,timestamp"] + [f"u{u},i{(u + d) % 7},2011-01-{d + 1:02d}" for u in range(12)
+                                             for d in range(6)]
+    csv = tmp_path / "inter.csv"
+    csv.write_text("\n".join(rows) + "\n")
+    call_command("evaluate", "--interactions", str(csv), "--models", "pop_recent,repeat", "--protocol", "leave-last",
+                 "--config", '{"pop_recent": {"half_life_days": 3}}', "--out", str(tmp_path / "o"), "--no-progress")
+    result = json.loads((tmp_path / "o" / "metrics.json").read_text())
+    assert result["models"]["pop_recent"]["config"]["half_life_days"] == 3
+    assert result["models"]["repeat"]["config"]["half_life_days"] == 90.0  # other models keep their own

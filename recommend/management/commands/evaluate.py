@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import shlex
 import sys
 from datetime import UTC, datetime
@@ -27,11 +28,28 @@ def parse_date(value: str) -> float:
     return dt.timestamp()
 
 
-def factory(name: str, seed: int):
+def factory(name: str, seed: int, config: dict | None = None):
     cls = MODELS[name]
-    if "seed" in inspect.signature(cls.__init__).parameters:
-        return lambda: cls(seed=seed)
-    return cls
+    cfg = dict(config or {})
+    if "seed" in inspect.signature(cls.__init__).parameters or "seed" in getattr(cls, "defaults", {}):
+        cfg.setdefault("seed", seed)
+    return lambda: cls(**cfg)
+
+
+def parse_config(value: str | None, names: list[str]) -> dict[str, dict]:
+    """--config '{"sasrec": {"max_len": 200}}' -> per-model config; only for models in the run."""
+    if not value:
+        return {}
+    try:
+        cfg = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise CommandError(f"--config is not valid JSON: {exc}") from exc
+    if not isinstance(cfg, dict) or not all(isinstance(v, dict) for v in cfg.values()):
+        raise CommandError('--config must map model names to objects, e.g. \'{"sasrec": {"epochs": 5}}\'')
+    stray = sorted(set(cfg) - set(names))
+    if stray:
+        raise CommandError(f"--config given for model(s) not in this run: {', '.join(stray)}")
+    return cfg
 
 
 class Command(BaseCommand):
@@ -55,6 +73,7 @@ class Command(BaseCommand):
                                  f"known: {','.join(MODELS)})")
         parser.add_argument("--k", default="5,10,20", help="cutoffs K, comma-separated (default 5,10,20)")
         parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--config", help='settings per model as JSON, e.g. \'{"sasrec": {"max_len": 200}}\'')
         parser.add_argument("--out", default="var/evaluation", help="output folder (default var/evaluation)")
         parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
@@ -71,6 +90,7 @@ class Command(BaseCommand):
             ks = tuple(int(k) for k in opts["k"].split(","))
         except ValueError as exc:
             raise CommandError(f"--k {opts['k']!r} must be comma-separated integers") from exc
+        config = parse_config(opts["config"], names)
         if any(k <= 0 for k in ks):
             raise CommandError("--k values must be positive")
         if 10 not in ks:
@@ -100,7 +120,7 @@ class Command(BaseCommand):
         for i, protocol in enumerate(protocols):
             try:
                 result = run_evaluation(
-                    data, {n: factory(n, seed) for n in names}, protocol=protocol,
+                    data, {n: factory(n, seed, config.get(n)) for n in names}, protocol=protocol,
                     cutoff=cutoff if protocol == "temporal" else None, ks=ks, sampled=opts["sampled"],
                     seed=seed, split=opts["split"], progress=not opts["no_progress"])
             except ValueError as exc:
