@@ -85,8 +85,11 @@ def plot_metric_by_model(models: dict, path: Path, title: str) -> None:
 
 def plot_ndcg_over_k(models: dict, ks: list[int], path: Path, title: str) -> None:
     fig, ax = plt.subplots(figsize=(7.5, 4))
-    for n, m in models.items():
-        ax.plot(ks, [m.get(f"ndcg@{k}", 0.0) for k in ks], marker="o", label=n)
+    colours = plt.get_cmap("tab20").colors  # ten colours are not enough for every model: no two lines alike
+    markers = "osD^v<>ph*"
+    for i, (n, m) in enumerate(models.items()):
+        ax.plot(ks, [m.get(f"ndcg@{k}", 0.0) for k in ks], marker=markers[i % len(markers)],
+                color=colours[(2 * i) % 20 if i < 10 else (2 * i + 1) % 20], label=n)
     ax.set_xlabel("K")
     ax.set_ylabel("NDCG@K")
     ax.set_xticks(ks)

@@ -122,7 +122,7 @@ class SASRec(Recommender):
         "tie_weights": True,
         "gap_buckets": 16, "size_buckets": 8, "repeat_decay": 0.85,
         # discovery takes off after a plateau of several epochs (popularity first): patience must outlast it
-        "lr": 1e-3, "weight_decay": 0.0, "batch_size": 128, "epochs": 40, "patience": 6,
+        "lr": 1e-3, "weight_decay": 0.0, "batch_size": 128, "epochs": 40, "patience": 8, "stop_on": "new",
         "item_dropout": 0.0, "completion_weight": 0.0, "discovery_weight": 1.0,
         "val_users": 500, "max_windows_per_user": 4, "seed": 0, "device": "auto",
         # None: early stopping on held-out baskets, then the best epoch is kept here, so that a
@@ -337,7 +337,7 @@ class SASRec(Recommender):
                                   "val_new_ndcg10": new, "seconds": time.perf_counter() - t0})
             if progress:
                 progress("sasrec epoch", epoch, epochs)
-            score = every + new
+            score = {"both": every + new, "new": new, "every": every}[str(cfg["stop_on"])]
             if not val_hists or score > best:
                 best, bad, best_epoch = score, 0, epoch
                 best_state = copy.deepcopy(self.net.state_dict())

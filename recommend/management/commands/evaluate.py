@@ -69,7 +69,7 @@ class Command(BaseCommand):
         parser.add_argument("--split", choices=("test", "validation"), default="test",
                             help="validation: a split carved from the training period (test data unread)")
         parser.add_argument("--models", default=",".join(BASELINES),
-                            help=f"comma-separated model names (default: {','.join(BASELINES)}; "
+                            help=f"comma-separated model names, or all (default: {','.join(BASELINES)}; "
                                  f"known: {','.join(MODELS)})")
         parser.add_argument("--k", default="5,10,20", help="cutoffs K, comma-separated (default 5,10,20)")
         parser.add_argument("--seed", type=int, default=0)
@@ -82,7 +82,8 @@ class Command(BaseCommand):
         bad = [p for p in protocols if p not in PROTOCOLS]
         if bad or not protocols:
             raise CommandError(f"unknown protocol {', '.join(bad) or '(none)'}; choose from {', '.join(PROTOCOLS)}")
-        names = [m.strip() for m in opts["models"].split(",") if m.strip()]
+        names = (list(MODELS) if opts["models"].strip() == "all"
+                 else [m.strip() for m in opts["models"].split(",") if m.strip()])
         unknown = [m for m in names if m not in MODELS]
         if unknown or not names:
             raise CommandError(f"unknown model {', '.join(unknown) or '(none)'}; known: {', '.join(MODELS)}")
