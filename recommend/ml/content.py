@@ -90,8 +90,8 @@ class TfidfContent(_ContentBase):
         return self
 
     def _item_scores(self, items: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        profile = sp.csr_matrix(weights[None, :]) @ self._x[items]  # (1, vocab)
-        return np.asarray((self._x @ profile.T).todense()).ravel().astype(np.float32)
+        profile = self._x[items].T @ weights  # dense (vocab,): sparse-dense products only, fast per request
+        return np.asarray(self._x @ profile, dtype=np.float32).ravel()
 
     def _state(self) -> dict[str, np.ndarray]:
         x = self._x

@@ -42,7 +42,8 @@ DAY = 86400.0
 HISTORY_FEATURES = ("in_history", "baskets_with", "units", "decayed", "last1", "last3", "days_since",
                     "mean_gap", "due_ratio")
 USER_FEATURES = ("u_baskets", "u_items", "u_basket_size", "u_days_since")
-ITEM_FEATURES = ("i_pop", "i_pop30", "i_trend", "i_buyers", "i_price", "price_ratio", "cat_affinity")
+ITEM_FEATURES = ("i_pop", "i_pop30", "i_trend", "i_buyers", "i_price", "price_ratio", "cat_affinity", "i_age",
+                 "i_idle")
 
 
 def _model_class(name: str) -> type[Recommender] | None:
@@ -75,9 +76,17 @@ class _ItemStats:
             _, cat = np.unique(np.asarray([str(c or "") for c in feats.categories]), return_inverse=True)
         else:
             cat = np.full(n1, -1)
+        # a product's life: days since its first and its last sale (new lines sell, discontinued ones stop)
+        first = np.full(n1, np.inf)
+        np.minimum.at(first, data.item, data.time)
+        last = np.full(n1, -np.inf)
+        np.maximum.at(last, data.item, data.time)
+        sold = np.isfinite(first)
+        age, idle = np.full(n1, np.nan), np.full(n1, np.nan)
+        age[sold], idle[sold] = (end - first[sold]) / DAY, (end - last[sold]) / DAY
         return cls({"pop": np.log1p(pop), "pop30": np.log1p(pop30), "trend": np.log((pop30 + 1) / (prev30 + 1)),
                     "buyers": np.log1p(buyers), "price": price, "cat": cat.astype(np.int64),
-                    "raw_pop": pop})
+                    "raw_pop": pop, "age": age, "idle": idle})
 
 
 def history_features(h: History, now: float, n1: int, stats: _ItemStats) -> tuple[np.ndarray, np.ndarray]:
@@ -115,7 +124,7 @@ class Hybrid(Recommender):
     defaults: ClassVar[dict[str, Any]] = {
         "bases": ["repeat", "tifuknn", "ease", "itemknn", "als", "tfidf", "pop_recent"],
         "base_configs": None,  # per base model; None: their defaults, with what they tune themselves kept
-        "new_candidates": 20,  # per base model, items the shopper never bought
+        "new_candidates": 15,  # per base model, items the shopper never bought
         "history_candidates": 100,  # previously bought items, the most recent/frequent first
         "label_days": 30,
         "max_train_users": 3000,
@@ -185,11 +194,12 @@ class Hybrid(Recommender):
             for b in names:
                 if b in base_scores:
                     row = base_scores[b][r]
-                    finite = np.where(np.isfinite(row), row, -1e30)
-                    order = np.argsort(-finite[1:], kind="stable") + 1
-                    rank = np.empty(n1)
-                    rank[order] = np.arange(1, n1)
-                    cols += [np.where(np.isfinite(row[c]), row[c], np.nan), rank[c]]
+                    finite = np.where(np.isfinite(row[1:]), row[1:], -1e30)
+                    # rank = 1 + items scored strictly higher (ties share a rank): a sort, no argsort
+                    ranked = np.sort(finite)
+                    fc = np.where(np.isfinite(row[c]), row[c], -1e30)
+                    rank = (len(ranked) - np.searchsorted(ranked, fc, side="right") + 1).astype(np.float64)
+                    cols += [np.where(np.isfinite(row[c]), row[c], np.nan), rank]
                 else:
                     cols += [np.full(len(c), np.nan), np.full(len(c), np.nan)]
             cols += list(hf[:, c])
@@ -203,7 +213,8 @@ class Hybrid(Recommender):
             else:
                 aff = np.full(len(c), np.nan)
             cols += [s["pop"][c], s["pop30"][c], s["trend"][c], s["buyers"][c], price,
-                     np.log(price / band) if np.isfinite(band) and band > 0 else np.full(len(c), np.nan), aff]
+                     np.log(price / band) if np.isfinite(band) and band > 0 else np.full(len(c), np.nan), aff,
+                     s["age"][c], s["idle"][c]]
             out.append((c, np.column_stack(cols).astype(np.float32)))
         return out
 
@@ -297,6 +308,9 @@ class Hybrid(Recommender):
         import lightgbm as lgb
 
         self.ranker_ = lgb.Booster(model_file=str(path / "ranker.txt"))
+        if self.ranker_.num_feature() != len(self.feature_names()) or "age" not in self.stats_.a:
+            raise ValueError(f"{path}: a hybrid saved with other features ({self.ranker_.num_feature()}, "
+                             f"now {len(self.feature_names())}); retrain it")
         self.bases_ = {}
         for name in self.config.get("used_bases", []):
             cls = _model_class(name)

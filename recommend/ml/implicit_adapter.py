@@ -101,6 +101,7 @@ class ALS(_ImplicitModel):
             model.fit(_confidence(data.csr("count")), show_progress=False,
                       callback=self._callback(progress, int(self.config["iterations"])))
         self.item_factors_ = np.asarray(model.item_factors, dtype=np.float32)
+        model._YtY = None  # the Gram matrix of the final item factors, computed once at the first fold-in
         self._model_ = model
         return self
 
@@ -108,12 +109,12 @@ class ALS(_ImplicitModel):
         model = self._model()
         model.item_factors = self.item_factors_
         model.user_factors = np.zeros((1, self.item_factors_.shape[1]), dtype=np.float32)
+        model._YtY = None
         self._model_ = model
 
     def _factors_for(self, histories: Sequence[History]) -> np.ndarray:
         x = _confidence(histories_csr(histories, self.n_items, weighting="count"))
         model = self._model_
-        model._YtY = None  # item factors may have been replaced: recompute the Gram matrix
         return np.asarray(model.recalculate_user(np.arange(len(histories)), x), dtype=np.float32)
 
 

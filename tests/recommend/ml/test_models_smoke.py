@@ -102,3 +102,12 @@ def test_hybrid_tunes_its_ease_once_and_records_the_setting():
     fixed = Hybrid(bases=["ease"], base_configs={"ease": {"l2": 77.0}}, label_days=40, n_estimators=10,
                    min_child_samples=2).fit(data)
     assert fixed.bases_["ease"].config["l2"] == 77.0 and fixed.config["base_configs"] == {"ease": {"l2": 77.0}}
+
+
+def test_a_hybrid_saved_with_other_features_refuses_to_load(tmp_path):
+    data = tiny_data()
+    model = Hybrid(bases=["repeat"], label_days=40, n_estimators=5, min_child_samples=2).fit(data)
+    del model.stats_.a["age"]  # as saved before the product-age features existed
+    model.save(tmp_path / "old")
+    with pytest.raises(ValueError, match="retrain it"):
+        Hybrid.load(tmp_path / "old")
