@@ -12,8 +12,10 @@ recent first (`max_windows_per_user`). Adam, seeded.
 Early stopping watches the last basket of `val_users` shoppers, held out of the
 training data itself (no leakage from any evaluation cutoff), scored two ways:
 NDCG@10 over every item of it, and over the items new to the shopper with the
-ones bought before filtered out; it stops on their sum, because the repeat
-term learns in one epoch while discovery takes many.
+ones bought before filtered out. By default (`stop_on`: "new") it stops on the
+second, with a patience that outlasts the plateau before discovery takes off
+("both" stops on the sum, "every" on the first): the repeat term learns in one
+epoch while discovery takes many.
 
 `device`: "auto" (CUDA when present), "cpu" or "cuda"; on CUDA the forward
 pass runs under bf16 autocast. torch is imported only here and in `sasrec.py`,
@@ -273,6 +275,8 @@ class SASRec(Recommender):
         n_val = 0 if fixed else min(int(cfg["val_users"]), len(multi))
         val_users = rng.choice(multi, size=n_val, replace=False) if multi else []
         val_set = {int(u) for u in val_users}
+        # with completion targets, a lone basket of several items still teaches something
+        completion = float(cfg["item_dropout"]) > 0 and float(cfg["completion_weight"]) > 0
         val_hists, val_targets, train = [], [], []
         for u, (h, s) in enumerate(zip(data.histories(), seqs)):
             if u in val_set:
@@ -280,12 +284,10 @@ class SASRec(Recommender):
                 val_targets.append(set(h.items[~keep].tolist()))
                 val_hists.append(History(h.items[keep], h.times[keep], None))
                 s = BasketSeq(s.baskets[:-1], s.gaps[:-1], s.sizes[:-1])
-            if len(s) >= 2 or (len(s) == 1 and float(cfg["item_dropout"]) > 0
-                                and float(cfg["completion_weight"]) > 0 and len(s.baskets[0]) > 1):
+            if len(s) >= 2 or (completion and len(s) == 1 and len(s.baskets[0]) > 1):
                 train.append(s)
         # windows of up to max_len next-basket predictions, the most recent first
         windows, max_w = [], cfg["max_windows_per_user"]
-        completion = float(cfg["item_dropout"]) > 0 and float(cfg["completion_weight"]) > 0
         for r, s in enumerate(train):
             e, k = len(s) - (0 if completion else 1), 0
             while e > 0 and (max_w is None or k < int(max_w)):
