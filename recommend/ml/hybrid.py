@@ -197,9 +197,11 @@ class Hybrid(Recommender):
                     finite = np.where(np.isfinite(row[1:]), row[1:], -1e30)
                     # rank = 1 + items scored strictly higher (ties share a rank): a sort, no argsort
                     ranked = np.sort(finite)
-                    fc = np.where(np.isfinite(row[c]), row[c], -1e30)
-                    rank = (len(ranked) - np.searchsorted(ranked, fc, side="right") + 1).astype(np.float64)
-                    cols += [np.where(np.isfinite(row[c]), row[c], np.nan), rank]
+                    rc = row[c]
+                    ok = np.isfinite(rc)
+                    rank = (len(ranked) - np.searchsorted(ranked, np.where(ok, rc, -1e30), side="right")
+                            + 1).astype(np.float64)
+                    cols += [np.where(ok, rc, np.nan), rank]
                 else:
                     cols += [np.full(len(c), np.nan), np.full(len(c), np.nan)]
             cols += list(hf[:, c])
