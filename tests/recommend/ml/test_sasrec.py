@@ -31,7 +31,8 @@ def test_repeat_features_count_baskets_and_decay_by_steps():
     np.testing.assert_allclose(decayed, [[0, 1, 1, 0], [0, 1.5, 0.5, 0], [1, 0.75, 0.25, 0]])
     # a window of the last step only sees the same values for that step
     _, c, d = repeat_features(seq, 2, 3, n_keys=4, decay=0.5)
-    np.testing.assert_allclose(c, counts[2:]) and np.testing.assert_allclose(d, decayed[2:])
+    np.testing.assert_allclose(c, counts[2:])
+    np.testing.assert_allclose(d, decayed[2:])
 
 
 def test_hidden_state_of_a_step_never_sees_later_baskets():
