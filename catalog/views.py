@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from profiles import selectors as profiles_selectors
 from profiles import services as profiles_services
 
 from . import selectors
@@ -19,14 +20,8 @@ from .visuals import product_svg
 PAGE_SIZE = 24
 
 
-def _shopper(request) -> dict:
-    """Who is acting: the logged-in customer, else the anonymous session."""
-    customer = getattr(request.user, "customer", None) if request.user.is_authenticated else None
-    if customer is not None:
-        return {"customer": customer}
-    if request.session.session_key is None:
-        request.session.save()
-    return {"session_key": request.session.session_key}
+def _event_owner(request) -> dict:
+    return profiles_selectors.shopper_from_request(request).event_owner()
 
 
 def _page(request, queryset, size=PAGE_SIZE):
@@ -70,7 +65,7 @@ def product_detail(request, product_id: int, slug: str | None = None):
         raise Http404("No such product") from None
     if slug is not None and slug != product.slug:
         return redirect(product.get_absolute_url(), permanent=True)
-    profiles_services.event_record(kind="view", product=product, **_shopper(request))
+    profiles_services.event_record(kind="view", product=product, **_event_owner(request))
     return render(request, "catalog/product.html", {"product": product, "category": product.category})
 
 
@@ -105,7 +100,7 @@ def search(request):
     page = _page(request, results)
     if selectors.search_words(query):
         profiles_services.event_record(
-            kind="search", query=query, result_count=page.paginator.count, **_shopper(request)
+            kind="search", query=query, result_count=page.paginator.count, **_event_owner(request)
         )
     return render(
         request,

@@ -15,16 +15,6 @@ from .models import Cart, CartLine, Coupon, CouponRedemption, Order, OrderLine
 from .pricing import Totals, price_lines
 
 
-def customer_for_user(*, user) -> Customer | None:
-    """The shopper behind a user; None for anonymous users and staff without a customer row."""
-    if user is None or not user.is_authenticated:
-        return None
-    try:
-        return user.customer
-    except Customer.DoesNotExist:
-        return None
-
-
 def customer_segment(*, customer: Customer | None) -> str:
     """The customer's segment, filled by the portrait work (`customer.portrait.segment`);
     empty while no portrait exists."""

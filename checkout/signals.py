@@ -3,6 +3,8 @@
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 
+from profiles import selectors as profiles_selectors
+
 from . import selectors, services
 from .web import CART_SESSION_KEY
 
@@ -11,7 +13,7 @@ from .web import CART_SESSION_KEY
 def cart_merge_on_login(sender, request, user, **kwargs):
     if request is None or not hasattr(request, "session"):
         return
-    customer = selectors.customer_for_user(user=user)
+    customer = profiles_selectors.customer_for_user(user)
     cart_id = request.session.get(CART_SESSION_KEY)
     if customer is None or not cart_id:
         return

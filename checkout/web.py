@@ -3,6 +3,8 @@ which customer and which cart a request belongs to. Parsing only."""
 
 from __future__ import annotations
 
+from profiles import selectors as profiles_selectors
+
 from . import selectors, services
 from .models import Cart
 
@@ -10,7 +12,7 @@ CART_SESSION_KEY = "checkout_cart_id"
 
 
 def request_customer(request):
-    return selectors.customer_for_user(user=getattr(request, "user", None))
+    return profiles_selectors.customer_for_user(getattr(request, "user", None))
 
 
 def request_cart(request, *, create: bool = False) -> Cart | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -47,9 +48,55 @@ PORTRAIT_EVENT_KINDS = [k for k in Event.Kind.values if k != Event.Kind.REC_IMPR
 
 
 def customer_for_user(user) -> Customer | None:
-    if not getattr(user, "is_authenticated", False):
+    """The shopper record behind a user; None for anonymous users and for staff
+    who never shopped (reading never creates one)."""
+    if user is None or not getattr(user, "is_authenticated", False):
         return None
-    return Customer.objects.filter(user=user).first()
+    try:
+        return user.customer
+    except Customer.DoesNotExist:
+        return None
+
+
+@dataclass(frozen=True)
+class Shopper:
+    """Who is acting on a request: a customer, or an anonymous browser session.
+
+    The one answer to "who is the shopper" that pages, the API and serving
+    share. `session_key` is the browser session's key ("" when there is none);
+    a logged-in customer keeps theirs too, so the live session can be read."""
+
+    customer: Customer | None
+    session_key: str = ""
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.customer is None
+
+    @property
+    def customer_id(self) -> int | None:
+        return self.customer.pk if self.customer is not None else None
+
+    def event_owner(self) -> dict[str, Any]:
+        """Keyword arguments naming this shopper for `profiles.services.event_record`."""
+        if self.customer is not None:
+            return {"customer": self.customer}
+        return {"session_key": self.session_key}
+
+
+def shopper_from_request(request, *, ensure_session: bool = True) -> Shopper:
+    """The shopper behind a request. With `ensure_session`, an anonymous visitor
+    gets a session saved now so their events have a key to live under.
+    A logged-in user without a Customer row (staff) is treated as anonymous
+    here: reading a page never creates a customer."""
+    customer = customer_for_user(getattr(request, "user", None))
+    session = getattr(request, "session", None)
+    session_key = ""
+    if session is not None:
+        if session.session_key is None and ensure_session and customer is None:
+            session.save()
+        session_key = session.session_key or ""
+    return Shopper(customer=customer, session_key=session_key)
 
 
 def portrait_get(*, customer: Customer) -> Portrait | None:
