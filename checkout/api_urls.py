@@ -9,5 +9,4 @@ urlpatterns = [
     path("checkout/", api.CheckoutView.as_view(), name="api-checkout"),
     path("orders/", api.OrderListView.as_view(), name="api-orders"),
     path("orders/<int:pk>/", api.OrderDetailView.as_view(), name="api-order"),
-    path("auth/token/", api.TokenLoginView.as_view(), name="api-token"),
 ]

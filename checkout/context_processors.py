@@ -1,5 +1,5 @@
 from . import selectors
-from .web import request_cart
+from .cart_session import request_cart
 
 
 def cart_summary(request):

@@ -4,24 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import Prefetch, QuerySet, Sum
 from django.utils import timezone
 
-from profiles.models import Customer
+from profiles import selectors as profiles_selectors
 
 from .errors import CouponInvalid
 from .models import Cart, CartLine, Coupon, CouponRedemption, Order, OrderLine
 from .pricing import Totals, price_lines
 
-
-def customer_segment(*, customer: Customer | None) -> str:
-    """The customer's segment, filled by the portrait work (`customer.portrait.segment`);
-    empty while no portrait exists."""
-    if customer is None:
-        return ""
-    portrait = getattr(customer, "portrait", None)
-    return str(getattr(portrait, "segment", "") or "")
+if TYPE_CHECKING:
+    from profiles.models import Customer
 
 
 def cart_find(*, customer: Customer | None, cart_id: int | None) -> Cart | None:
@@ -65,7 +60,7 @@ def cart_totals(*, cart: Cart | None, shipping_method: str | None = None) -> Tot
 def country_choices() -> list[str]:
     """Countries of the data set: distinct countries of customers and orders."""
     countries = set(Order.objects.exclude(country="").values_list("country", flat=True).distinct())
-    countries |= set(Customer.objects.exclude(country="").values_list("country", flat=True).distinct())
+    countries |= profiles_selectors.customer_countries()
     if not countries:
         countries = {"United Kingdom"}
     return sorted(countries)
@@ -102,7 +97,8 @@ def coupon_check(*, coupon: Coupon | None, customer: Customer | None, subtotal: 
         raise CouponInvalid(f"Coupon {coupon.code} has expired.", code="coupon_expired")
     if coupon.usage_limit is not None and coupon.redemptions.count() >= coupon.usage_limit:
         raise CouponInvalid(f"Coupon {coupon.code} has been used up.", code="coupon_used_up")
-    if coupon.segment and customer_segment(customer=customer) != coupon.segment:
+    customer_id = customer.pk if customer is not None else None
+    if coupon.segment and profiles_selectors.customer_segment(customer_id=customer_id) != coupon.segment:
         raise CouponInvalid(f"Coupon {coupon.code} is not available for your account.", code="coupon_wrong_segment")
     if coupon.once_per_customer and customer is not None and CouponRedemption.objects.filter(
         coupon=coupon, customer=customer

@@ -152,10 +152,9 @@ def returns_import_historical(
 # =============================================================================
 # Carts, orders, payments
 # =============================================================================
-# --- cart, checkout, orders ---------------------------------------------------------
-# Everything below is the cart/checkout/order work. Writes only; reads live in
-# selectors.py. Every service is keyword-only; errors are CheckoutError
-# subclasses (checkout/errors.py) carrying a field and a machine-readable code.
+# Writes only; reads live in selectors.py. Every service is keyword-only;
+# errors are CheckoutError subclasses (checkout/errors.py) carrying a field and
+# a machine-readable code.
 
 logger = logging.getLogger(__name__)
 
@@ -379,12 +378,6 @@ def address_validate(*, data: dict) -> Address:
     return Address(**clean)
 
 
-def coupon_validate(*, code: str, customer: Customer | None, subtotal: Decimal) -> Coupon:
-    """The coupon for a code if this customer may use it on this subtotal; CouponInvalid otherwise."""
-    return selectors.coupon_check(coupon=selectors.coupon_find(code=code), customer=customer,
-                                  subtotal=subtotal, code=code)
-
-
 # --- placing an order ----------------------------------------------------------------------
 
 
@@ -516,8 +509,8 @@ def _order_place_locked(*, cart: Cart, address: Address, shipping_method: str, p
         raise
     from . import tasks
 
-    _after_commit(tasks.order_send_confirmation.delay, order.pk)
-    _after_commit(tasks.order_record_events.delay, order.pk)
+    _after_commit(tasks.order_confirmation_send.delay, order.pk)
+    _after_commit(tasks.order_events_record.delay, order.pk)
     return order
 
 

@@ -6,7 +6,7 @@ from django.dispatch import receiver
 from profiles import selectors as profiles_selectors
 
 from . import selectors, services
-from .web import CART_SESSION_KEY
+from .cart_session import CART_SESSION_KEY
 
 
 @receiver(user_logged_in, dispatch_uid="checkout_cart_merge")

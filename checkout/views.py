@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LoginView
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods, require_POST
 
+from profiles.selectors import customer_for_user
+
 from . import selectors, services
+from .cart_session import request_cart
 from .errors import CheckoutError
 from .forms import CheckoutForm
 from .models import Order
 from .payment import TEST_CARDS
 from .shipping import SHIPPING_METHODS
-from .throttling import client_ip, login_attempt_allowed
-from .web import request_cart, request_customer
 
 
 def _back(request, default: str = "/cart/"):
@@ -103,7 +103,7 @@ def cart_coupon(request):
 def checkout(request):
     """Step 1: address, shipping and card (POST step=review shows the review);
     step 2: POST step=place places the order."""
-    customer = request_customer(request)
+    customer = customer_for_user(request.user)
     if customer is None:
         messages.error(request, "This account has no customer profile, so it cannot place orders.")
         return redirect("checkout:cart")
@@ -160,7 +160,7 @@ def _checkout_page(request, form, cart, status: int = 200) -> HttpResponse:
 @login_required
 def confirmation(request, number: str):
     try:
-        order = selectors.order_get_for_customer(customer=request_customer(request), number=number)
+        order = selectors.order_get_for_customer(customer=customer_for_user(request.user), number=number)
     except Order.DoesNotExist:
         raise Http404 from None
     return render(request, "checkout/confirmation.html", {
@@ -169,7 +169,7 @@ def confirmation(request, number: str):
 
 @login_required
 def order_list(request):
-    customer = request_customer(request)
+    customer = customer_for_user(request.user)
     orders = selectors.order_list_for_customer(customer=customer) if customer else Order.objects.none()
     from django.core.paginator import Paginator
 
@@ -180,7 +180,7 @@ def order_list(request):
 @login_required
 def order_detail(request, number: str):
     try:
-        order = selectors.order_get_for_customer(customer=request_customer(request), number=number)
+        order = selectors.order_get_for_customer(customer=customer_for_user(request.user), number=number)
     except Order.DoesNotExist:
         raise Http404 from None
     return render(request, "checkout/order_detail.html", {
@@ -190,7 +190,7 @@ def order_detail(request, number: str):
 @login_required
 @require_POST
 def order_cancel(request, number: str):
-    customer = request_customer(request)
+    customer = customer_for_user(request.user)
     try:
         order = selectors.order_get_for_customer(customer=customer, number=number)
         services.order_cancel(order=order, customer=customer)
@@ -201,20 +201,3 @@ def order_cancel(request, number: str):
     else:
         messages.success(request, f"Order {number} is cancelled; the payment has been refunded.")
     return redirect("checkout:order_detail", number=number)
-
-
-class ThrottledLoginView(LoginView):
-    """Django's login view behind a limiter by client IP + username
-    (rate: REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["login"])."""
-
-    def post(self, request, *args, **kwargs):
-        allowed, wait = login_attempt_allowed(ip=client_ip(request), username=request.POST.get("username", ""))
-        if not allowed:
-            # the password is not even checked: an unbound form and the reason, as a message
-            messages.error(request, f"Too many login attempts. Try again in {wait} seconds.")
-            form = self.form_class(request, initial={"username": request.POST.get("username", "")})
-            response = self.render_to_response(self.get_context_data(form=form))
-            response.status_code = 429
-            response["Retry-After"] = str(wait)
-            return response
-        return super().post(request, *args, **kwargs)

@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from django.conf import settings
 from django.db import connection
 from django.db.models import Avg, Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
@@ -17,7 +16,7 @@ from .models import Customer, Event, MutedCategory, Portrait, PortraitBaseline
 from .portrait import EVENT_COLUMNS, SEGMENT_LABELS, Baseline
 
 # =============================================================================
-# Storefront foundation (owned by that work): the "shop as a real customer" list
+# Imported customers: the "shop as a real customer" list
 # =============================================================================
 
 
@@ -97,6 +96,19 @@ def shopper_from_request(request, *, ensure_session: bool = True) -> Shopper:
             session.save()
         session_key = session.session_key or ""
     return Shopper(customer=customer, session_key=session_key)
+
+
+def customer_segment(*, customer_id: int | None) -> str:
+    """The customer's RFM segment from their portrait (e.g. "champions"); "" for
+    a guest or while no portrait exists."""
+    if customer_id is None:
+        return ""
+    return Portrait.objects.filter(customer_id=customer_id).values_list("segment", flat=True).first() or ""
+
+
+def customer_countries() -> set[str]:
+    """The distinct non-empty countries customers live in."""
+    return set(Customer.objects.exclude(country="").values_list("country", flat=True).distinct())
 
 
 def portrait_get(*, customer: Customer) -> Portrait | None:
@@ -267,10 +279,6 @@ def portrait_overview(*, members: int = 3) -> dict[str, list[dict]]:
         "segments": groups("segment", lambda key, qs: SEGMENT_LABELS.get(key, key)),
         "clusters": groups("cluster", cluster_label),
     }
-
-
-def portrait_update_debounce_seconds() -> int:
-    return int(getattr(settings, "PORTRAIT_UPDATE_DEBOUNCE_S", 5))
 
 
 def muted_categories(*, customer: Customer) -> list[dict]:

@@ -272,7 +272,7 @@ def portrait_update_schedule(*, customer_id: int) -> bool:
     debounce = int(getattr(settings, "PORTRAIT_UPDATE_DEBOUNCE_S", 5))
     if not cache.add(_debounce_key(customer_id), 1, timeout=debounce):
         return False
-    tasks.portrait_update.apply_async(args=[customer_id], countdown=debounce + 1)
+    tasks.portrait_build.apply_async(args=[customer_id], countdown=debounce + 1)
     return True
 
 

@@ -1,4 +1,4 @@
-"""Celery tasks of the profiles app: thin wrappers around services, by id."""
+"""Celery tasks of the profiles app: thin wrappers named like their services, taking ids."""
 
 from celery import shared_task
 from django.core.cache import cache
@@ -6,22 +6,22 @@ from django.core.cache import cache
 from . import services
 
 
-@shared_task(name="profiles.tasks.portrait_update", queue="default", acks_late=True, soft_time_limit=60,
+@shared_task(name="profiles.tasks.portrait_build", queue="default", acks_late=True, soft_time_limit=60,
              time_limit=90, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
-def portrait_update(customer_id: int) -> int:
+def portrait_build(customer_id: int) -> int:
     """Recompute one customer's portrait (queued, debounced, by
     services.portrait_update_schedule after their events commit)."""
     return services.portrait_build(customer_id=customer_id).pk
 
 
-@shared_task(name="profiles.tasks.portraits_refresh", queue="default", acks_late=True, soft_time_limit=1800,
+@shared_task(name="profiles.tasks.portraits_build_all", queue="default", acks_late=True, soft_time_limit=1800,
              time_limit=2000)
-def portraits_refresh() -> int:
+def portraits_build_all() -> int:
     """Nightly rebuild of every portrait and of the baseline (beat schedule in shop/celery.py).
-    A lock keeps two refreshes from overlapping."""
-    if not cache.add("profiles:portraits-refresh", 1, timeout=2000):
+    A lock keeps two rebuilds from overlapping."""
+    if not cache.add("profiles:portraits-build-all", 1, timeout=2000):
         return 0
     try:
         return services.portraits_build_all(embeddings=True)["portraits"]
     finally:
-        cache.delete("profiles:portraits-refresh")
+        cache.delete("profiles:portraits-build-all")

@@ -15,7 +15,10 @@ app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
     # every portrait and the RFM/cluster baseline, rebuilt nightly at 03:15
-    "profiles-portraits-refresh": {"task": "profiles.tasks.portraits_refresh", "schedule": crontab(hour=3, minute=15)},
+    "profiles-portraits-build-all": {
+        "task": "profiles.tasks.portraits_build_all",
+        "schedule": crontab(hour=3, minute=15),
+    },
     # Nightly at 02:30 (CELERY_TIMEZONE): retrain every registered model, promote what does not regress.
     "recommend-nightly-retrain": {
         "task": "recommend.tasks.model_version_train_task",

@@ -22,7 +22,7 @@ from checkout.errors import (
 )
 from checkout.models import Cart, CartLine, CouponRedemption, Order, PaymentStatus
 from checkout.payment import CARD_DECLINED, CARD_ERRORS
-from profiles.models import Event
+from profiles.models import Event, Portrait
 
 from .factories import CouponFactory, CustomerFactory, ProductFactory
 
@@ -169,10 +169,10 @@ def test_invalid_coupons_are_refused_with_a_reason(cart, product, coupon_kwargs,
     assert Cart.objects.get(pk=cart.pk).coupon_id is None
 
 
-def test_segment_coupon_for_the_right_segment(cart, product, monkeypatch):
+def test_segment_coupon_for_the_right_segment(cart, product):
     services.cart_add(cart=cart, product_id=product.pk, quantity=1)
     CouponFactory(code="VIP", segment="champions")
-    monkeypatch.setattr(selectors, "customer_segment", lambda customer: "champions")
+    Portrait.objects.create(customer=cart.customer, reference_time=timezone.now(), segment="champions")
     assert services.cart_apply_coupon(cart=cart, code="vip").code == "VIP"
 
 

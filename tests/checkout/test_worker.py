@@ -23,4 +23,4 @@ def test_worker_sends_the_confirmation_after_commit(celery_worker_proc):
                                  payment_token=CARD_SUCCEEDS, coupon_code="", idempotency_key="worker-test-1")
     wait_for(lambda: Order.objects.get(pk=order.pk).confirmation_sent_at, timeout=60)
     wait_for(lambda: Event.objects.filter(kind="purchase", order_number=order.number).exists(), timeout=60)
-    assert "order_send_confirmation" in celery_worker_proc.log_path.read_text()
+    assert "order_confirmation_send" in celery_worker_proc.log_path.read_text()

@@ -99,6 +99,6 @@ def test_new_events_update_the_portrait_through_a_real_worker(celery_worker_proc
     assert portrait.top_interests[0] == "Lights"
     assert Event.objects.filter(customer=customer).count() == 3
     log = celery_worker_proc.log_path.read_text()
-    received = [line for line in log.splitlines() if "portrait_update[" in line and "received" in line]
+    received = [line for line in log.splitlines() if "portrait_build[" in line and "received" in line]
     assert len(received) == 1  # two events, one debounced task
     assert "succeeded" in log

@@ -1,7 +1,5 @@
-"""The HTML login view behind the IP+username limiter.
-
-The coordinator routes /accounts/login/ to ThrottledLoginView in shop/urls.py;
-until then the view is driven directly with a request factory."""
+"""The HTML login view behind the IP+username limiter (shop/accounts.py),
+driven directly with a request factory."""
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -10,12 +8,17 @@ from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.cache import cache
 from django.test import RequestFactory
 
-from checkout.throttling import login_attempt_allowed
-from checkout.views import ThrottledLoginView
+from shop.accounts import ThrottledLoginView, login_attempt_allowed
+from tests.checkout.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
 RATES = {"anon": "100/min", "user": "100/min", "login": "3/min", "events": "100/min"}
+
+
+@pytest.fixture
+def customer():
+    return CustomerFactory()
 
 
 @pytest.fixture(autouse=True)

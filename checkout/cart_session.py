@@ -1,5 +1,6 @@
-"""Request helpers shared by the pages, the API and the context processor:
-which customer and which cart a request belongs to. Parsing only."""
+"""The cart a request belongs to: the customer's, or the anonymous cart whose
+id the browser session keeps. Shared by the pages, the API, the header's
+mini-cart and the login receiver. Parsing only; writes go through services."""
 
 from __future__ import annotations
 
@@ -11,14 +12,10 @@ from .models import Cart
 CART_SESSION_KEY = "checkout_cart_id"
 
 
-def request_customer(request):
-    return profiles_selectors.customer_for_user(getattr(request, "user", None))
-
-
 def request_cart(request, *, create: bool = False) -> Cart | None:
     """The request's cart: the customer's, or the anonymous one whose id the
     session keeps (the id survives the session key change at login)."""
-    customer = request_customer(request)
+    customer = profiles_selectors.customer_for_user(getattr(request, "user", None))
     session = getattr(request, "session", None)
     cart_id = session.get(CART_SESSION_KEY) if session is not None else None
     if not create:

@@ -1,0 +1,76 @@
+"""Accounts: logging in, throttled.
+
+The login form (`ThrottledLoginView`, at /accounts/login/) sits behind a small
+cache-based limiter by client IP and username; the API's token view
+(`TokenLoginView`, at /api/auth/token/) behind DRF's scoped throttle. Both use
+the `login` rate of REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] (e.g. "10/min").
+Accounts live in `shop` (the top of the house) because every app's pages sit
+behind the same login; sign-up and the demo switch are in `shop/views.py`."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import LoginView
+from django.core.cache import cache
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.throttling import ScopedRateThrottle
+
+_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def login_rate() -> tuple[int, int]:
+    rate = getattr(settings, "REST_FRAMEWORK", {}).get("DEFAULT_THROTTLE_RATES", {}).get("login") or "10/min"
+    num, period = rate.split("/")
+    return int(num), _PERIODS[period.strip()[0]]
+
+
+def client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _key(ip: str, username: str) -> str:
+    digest = hashlib.sha256(f"{ip}|{username.strip().lower()}".encode()).hexdigest()[:32]
+    return f"login-throttle:{digest}"
+
+
+def login_attempt_allowed(*, ip: str, username: str) -> tuple[bool, int]:
+    """Count one attempt; (allowed, seconds to wait). Fixed window per IP+username."""
+    limit, period = login_rate()
+    key = _key(ip, username)
+    now = time.time()
+    window = cache.get(key)
+    if window is None or now - window[0] >= period:
+        window = (now, 0)
+    window = (window[0], window[1] + 1)
+    cache.set(key, window, timeout=period)
+    if window[1] > limit:
+        return False, max(1, int(period - (now - window[0])))
+    return True, 0
+
+
+class ThrottledLoginView(LoginView):
+    """Django's login view behind a limiter by client IP + username
+    (rate: REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["login"])."""
+
+    def post(self, request, *args, **kwargs):
+        allowed, wait = login_attempt_allowed(ip=client_ip(request), username=request.POST.get("username", ""))
+        if not allowed:
+            # the password is not even checked: an unbound form and the reason, as a message
+            messages.error(request, f"Too many login attempts. Try again in {wait} seconds.")
+            form = self.form_class(request, initial={"username": request.POST.get("username", "")})
+            response = self.render_to_response(self.get_context_data(form=form))
+            response.status_code = 429
+            response["Retry-After"] = str(wait)
+            return response
+        return super().post(request, *args, **kwargs)
+
+
+class TokenLoginView(ObtainAuthToken):
+    """Exchange username and password for an API token; throttled (scope "login")."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
