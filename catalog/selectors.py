@@ -50,6 +50,26 @@ def product_get(*, product_id: int) -> Product:
     return Product.objects.select_related("category").get(pk=product_id, is_active=True)
 
 
+def product_find(*, product_id: int) -> Product | None:
+    """An active product (one that is sold), or None."""
+    return Product.objects.filter(pk=product_id, is_active=True).first()
+
+
+def product_resolve(*, product: Product | int) -> Product | None:
+    """The product itself when given a saved Product, or the product with this
+    id (active or not); None when there is no such product. TypeError for
+    anything that is neither a Product nor an int."""
+    if isinstance(product, Product):
+        return product if product.pk is not None else None
+    if isinstance(product, int) and not isinstance(product, bool):
+        return Product.objects.filter(pk=product).first()
+    raise TypeError(f"a Product or its id, not {product!r}")
+
+
+def category_exists(*, category_id: int) -> bool:
+    return Category.objects.filter(pk=category_id).exists()
+
+
 def product_list(
     *,
     category_id: int | None = None,

@@ -9,19 +9,13 @@ from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from profiles import selectors as profiles_selectors
-from profiles import services as profiles_services
-
 from . import selectors
 from .forms import ProductFilterForm
 from .models import Category, Product
+from .signals import product_viewed, search_made
 from .visuals import product_svg
 
 PAGE_SIZE = 24
-
-
-def _event_owner(request) -> dict:
-    return profiles_selectors.shopper_from_request(request).event_owner()
 
 
 def _page(request, queryset, size=PAGE_SIZE):
@@ -65,7 +59,7 @@ def product_detail(request, product_id: int, slug: str | None = None):
         raise Http404("No such product") from None
     if slug is not None and slug != product.slug:
         return redirect(product.get_absolute_url(), permanent=True)
-    profiles_services.event_record(kind="view", product=product, **_event_owner(request))
+    product_viewed.send(sender=Product, request=request, product=product)
     return render(request, "catalog/product.html", {"product": product, "category": product.category})
 
 
@@ -99,9 +93,7 @@ def search(request):
         results = results.order_by(*selectors.SORTS[sort])
     page = _page(request, results)
     if selectors.search_words(query):
-        profiles_services.event_record(
-            kind="search", query=query, result_count=page.paginator.count, **_event_owner(request)
-        )
+        search_made.send(sender=Product, request=request, query=query, result_count=page.paginator.count)
     return render(
         request,
         "catalog/search.html",

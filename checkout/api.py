@@ -4,7 +4,8 @@ the services do the work. Errors: 4xx with `{field: [{"code", "message"}]}`."""
 from __future__ import annotations
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -12,7 +13,7 @@ from rest_framework.views import APIView
 
 from profiles.selectors import customer_for_user
 
-from . import selectors, services
+from . import parsing, selectors, services
 from .cart_session import request_cart
 from .errors import CheckoutError
 from .models import Order, OrderLine
@@ -52,14 +53,49 @@ class CartSerializer(serializers.Serializer):
         return totals.coupon.code if totals.coupon else None
 
 
+def _parsed(parse, value):
+    """Run a checkout parser inside a serializer: its coded error becomes a field error with that code."""
+    try:
+        return parse(value)
+    except CheckoutError as exc:
+        raise serializers.ValidationError(exc.message, code=exc.code) from exc
+
+
+def _error_response(ser: serializers.Serializer) -> Response:
+    """A serializer's errors in the checkout API's shape, `{field: [{"code", "message"}]}`."""
+    return Response({f: [{"code": getattr(e, "code", "invalid"), "message": str(e)} for e in errs]
+                     for f, errs in ser.errors.items()}, status=400)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class _RawValueField(serializers.Field):
+    """A value as the client sent it (JSON or form), parsed by checkout.parsing
+    in the serializer's validate_<field>, so a page and the API give the same coded errors."""
+
+    def to_internal_value(self, data):
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
 class CartItemInSerializer(serializers.Serializer):
-    # Parsed loosely on purpose: the service gives the clear, coded error for bad values.
-    product = serializers.JSONField(help_text="Product id")
-    quantity = serializers.JSONField(help_text="Whole number, 1–10,000", required=False, default=1)
+    product = _RawValueField(help_text="Product id", required=False, allow_null=True, default=None)
+    quantity = _RawValueField(help_text="Whole number, 1–10,000", required=False, allow_null=True, default=1)
+
+    def validate_product(self, value) -> int:
+        return _parsed(parsing.product_id_parse, value)
+
+    def validate_quantity(self, value) -> int:
+        return _parsed(parsing.quantity_parse, value)
 
 
 class CartItemPatchSerializer(serializers.Serializer):
-    quantity = serializers.JSONField(help_text="Whole number, 0 (removes the line) to 10,000")
+    quantity = _RawValueField(help_text="Whole number, 0 (removes the line) to 10,000", required=False,
+                              allow_null=True, default=None)
+
+    def validate_quantity(self, value) -> int:
+        return _parsed(parsing.quantity_parse, value)
 
 
 def _cart_response(request, code=status.HTTP_200_OK) -> Response:
@@ -77,10 +113,13 @@ class CartItemsView(APIView):
     @extend_schema(request=CartItemInSerializer, responses={201: CartSerializer, 400: ERROR_SCHEMA, 409: ERROR_SCHEMA},
                    summary="Add units of a product to the cart (prices sent by the client are ignored)")
     def post(self, request):
-        data = request.data if hasattr(request.data, "get") else {}
+        ser = CartItemInSerializer(data=request.data if hasattr(request.data, "get") else {})
+        if not ser.is_valid():
+            return _error_response(ser)
         try:
             cart = request_cart(request, create=True)
-            services.cart_add(cart=cart, product_id=data.get("product"), quantity=data.get("quantity", 1))
+            services.cart_add(cart=cart, product_id=ser.validated_data["product"],
+                              quantity=ser.validated_data["quantity"])
         except CheckoutError as exc:
             return _error(exc)
         return _cart_response(request, status.HTTP_201_CREATED)
@@ -97,9 +136,12 @@ class CartItemView(APIView):
                                                               404: OpenApiResponse(description="No such line")},
                    summary="Change a line's quantity (0 removes it)")
     def patch(self, request, pk: int):
-        data = request.data if hasattr(request.data, "get") else {}
+        cart = self._cart(request)
+        ser = CartItemPatchSerializer(data=request.data if hasattr(request.data, "get") else {})
+        if not ser.is_valid():
+            return _error_response(ser)
         try:
-            services.cart_update_line(cart=self._cart(request), line_id=pk, quantity=data.get("quantity"))
+            services.cart_update_line(cart=cart, line_id=pk, quantity=ser.validated_data["quantity"])
         except CheckoutError as exc:
             if exc.code == "unknown_line":
                 raise Http404 from None
@@ -134,6 +176,15 @@ class CheckoutInSerializer(serializers.Serializer):
     idempotency_key = serializers.CharField(
         help_text="One per checkout attempt (8–64 of A-Z a-z 0-9 - _): sending it again returns the same order")
 
+    def validate(self, data):
+        """The address, parsed once into `data["address"]` (an Address)."""
+        try:
+            data["address"] = parsing.address_parse(data={k: data.get(k, "") for k in parsing.ADDRESS_FIELDS})
+        except CheckoutError as exc:
+            raise serializers.ValidationError(
+                {f: [serializers.ErrorDetail(m, code=exc.code)] for f, m in exc.errors.items()}) from exc
+        return data
+
 
 class OrderLineSerializer(serializers.ModelSerializer):
     class Meta:
@@ -166,16 +217,14 @@ class CheckoutView(APIView):
     def post(self, request):
         ser = CheckoutInSerializer(data=request.data)
         if not ser.is_valid():
-            return Response({f: [{"code": getattr(e, "code", "invalid"), "message": str(e)} for e in errs]
-                             for f, errs in ser.errors.items()}, status=400)
+            return _error_response(ser)
         data = ser.validated_data
         customer = customer_for_user(request.user)
         if customer is None:
             return _error(CheckoutError("This account has no customer profile.", code="no_customer"))
         cart = request_cart(request, create=True)
-        address = {k: data[k] for k in ("name", "line1", "line2", "city", "postcode", "country", "email")}
         try:
-            order = services.order_place(cart=cart, address=address, shipping_method=data["shipping_method"],
+            order = services.order_place(cart=cart, address=data["address"], shipping_method=data["shipping_method"],
                                          payment_token=data["payment_token"], coupon_code=data["coupon"],
                                          idempotency_key=data["idempotency_key"])
         except CheckoutError as exc:

@@ -6,4 +6,4 @@ class CheckoutConfig(AppConfig):
     verbose_name = "Checkout and orders"
 
     def ready(self):
-        from . import signals  # noqa: F401 - connects the login receiver
+        from . import receivers  # noqa: F401 - connects the login receiver

@@ -7,6 +7,8 @@ import uuid
 from django import forms
 
 from . import selectors
+from .errors import CheckoutError
+from .parsing import ADDRESS_FIELDS, Address, address_parse
 from .payment import TEST_CARDS
 from .shipping import DEFAULT_SHIPPING_METHOD, SHIPPING_METHODS
 
@@ -38,6 +40,17 @@ class CheckoutForm(forms.Form):
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
             self.initial.setdefault("country", "United Kingdom")
 
-    def address_data(self) -> dict:
-        return {k: self.cleaned_data.get(k, "") for k in ("name", "line1", "line2", "city", "postcode", "country",
-                                                           "email")}
+    def clean(self):
+        """The address, parsed once into `self.address` (an Address); its
+        errors are shown next to their fields."""
+        data = super().clean()
+        self.address: Address | None = None
+        try:
+            self.address = address_parse(data={k: data.get(k, "") for k in ADDRESS_FIELDS})
+        except CheckoutError as exc:
+            for field, message in exc.errors.items():
+                if field in self.fields and field not in self.errors:
+                    self.add_error(field, message)
+                elif field not in self.fields:
+                    self.add_error(None, message)
+        return data

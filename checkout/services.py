@@ -5,17 +5,19 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from catalog.models import Product
-from profiles.models import Customer
+from catalog import errors as catalog_errors
+from catalog import selectors as catalog_selectors
+from catalog import services as catalog_services
 from profiles.services import event_record
 
 from . import selectors
@@ -31,9 +33,14 @@ from .errors import (
     UnknownProduct,
 )
 from .models import Cart, CartLine, Coupon, CouponRedemption, Order, OrderLine, PaymentStatus, Return
+from .parsing import Address
 from .payment import PaymentDeclined, PaymentGatewayError, get_gateway, normalise_token
 from .pricing import price_lines
 from .shipping import SHIPPING_METHODS
+
+if TYPE_CHECKING:
+    from catalog.models import Product
+    from profiles.models import Customer
 
 # =============================================================================
 # Import of the Online Retail history (owned by the storefront-foundation work;
@@ -160,7 +167,7 @@ logger = logging.getLogger(__name__)
 
 MAX_LINE_QUANTITY = 10_000  # wholesalers buy in the hundreds; anything above is a typo or an attack
 IDEMPOTENCY_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-POSTCODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{1,11}$")
+CHECKOUT_LOCK_SPACE = 7_301  # first key of PostgreSQL advisory locks on carts being checked out
 
 
 def _after_commit(func, *args, **kwargs) -> None:
@@ -169,31 +176,18 @@ def _after_commit(func, *args, **kwargs) -> None:
     transaction.on_commit(lambda: func(*args, **kwargs), robust=True)
 
 
-def quantity_parse(value, *, allow_zero: bool = False) -> int:
-    """A quantity from user input: a whole number between 1 (or 0) and MAX_LINE_QUANTITY."""
-    if isinstance(value, bool):
-        raise InvalidQuantity("Quantity must be a whole number.")
-    if isinstance(value, int):
-        number = value
-    else:
-        text = str(value if value is not None else "").strip()
-        if not re.fullmatch(r"[+-]?\d{1,12}", text):
-            raise InvalidQuantity("Quantity must be a whole number.")
-        number = int(text)
+def _quantity_check(quantity: int, *, allow_zero: bool = False) -> int:
+    """A line quantity must be from 1 (or 0, which removes a line) to MAX_LINE_QUANTITY."""
     low = 0 if allow_zero else 1
-    if number < low:
+    if quantity < low:
         raise InvalidQuantity(f"Quantity must be at least {low}.")
-    if number > MAX_LINE_QUANTITY:
+    if quantity > MAX_LINE_QUANTITY:
         raise InvalidQuantity(f"Quantity must be at most {MAX_LINE_QUANTITY:,}.")
-    return number
+    return quantity
 
 
-def _product_for_cart(product_id) -> Product:
-    try:
-        pk = int(str(product_id).strip())
-    except (TypeError, ValueError):
-        raise UnknownProduct("There is no such product.") from None
-    product = Product.objects.filter(pk=pk, is_active=True).first()
+def _product_for_cart(product_id: int) -> Product:
+    product = catalog_selectors.product_find(product_id=product_id)
     if product is None:
         raise UnknownProduct("There is no such product.")
     return product
@@ -231,9 +225,9 @@ def cart_get_or_create(*, customer: Customer | None, cart_id: int | None = None,
 
 
 @transaction.atomic
-def cart_add(*, cart: Cart, product_id, quantity) -> CartLine:
+def cart_add(*, cart: Cart, product_id: int, quantity: int) -> CartLine:
     """Add units of a product; the line's new quantity must be in stock."""
-    quantity = quantity_parse(quantity)
+    _quantity_check(quantity)
     product = _product_for_cart(product_id)
     Cart.objects.select_for_update().filter(pk=cart.pk).first()  # one writer per cart
     line = CartLine.objects.filter(cart=cart, product=product).first()
@@ -251,21 +245,17 @@ def cart_add(*, cart: Cart, product_id, quantity) -> CartLine:
     return line
 
 
-def _cart_line(cart: Cart, line_id) -> CartLine:
-    try:
-        pk = int(str(line_id))
-    except (TypeError, ValueError):
-        raise CheckoutError("There is no such line in your cart.", field="line", code="unknown_line") from None
-    line = CartLine.objects.select_related("product").filter(cart=cart, pk=pk).first()
+def _cart_line(cart: Cart, line_id: int) -> CartLine:
+    line = CartLine.objects.select_related("product").filter(cart=cart, pk=line_id).first()
     if line is None:
         raise CheckoutError("There is no such line in your cart.", field="line", code="unknown_line")
     return line
 
 
 @transaction.atomic
-def cart_update_line(*, cart: Cart, line_id, quantity) -> CartLine | None:
+def cart_update_line(*, cart: Cart, line_id: int, quantity: int) -> CartLine | None:
     """Set a line's quantity; 0 removes the line (returns None)."""
-    quantity = quantity_parse(quantity, allow_zero=True)
+    _quantity_check(quantity, allow_zero=True)
     line = _cart_line(cart, line_id)
     if quantity == 0:
         cart_remove_line(cart=cart, line_id=line.pk)
@@ -281,7 +271,7 @@ def cart_update_line(*, cart: Cart, line_id, quantity) -> CartLine | None:
 
 
 @transaction.atomic
-def cart_remove_line(*, cart: Cart, line_id) -> None:
+def cart_remove_line(*, cart: Cart, line_id: int) -> None:
     line = _cart_line(cart, line_id)
     line.delete()
     cart.save(update_fields=["updated_at"])
@@ -335,49 +325,6 @@ def cart_merge(*, session_cart: Cart | None, customer: Customer) -> Cart:
     return cart
 
 
-# --- addresses and coupons ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Address:
-    name: str
-    line1: str
-    city: str
-    postcode: str
-    country: str
-    line2: str = ""
-    email: str = ""
-
-
-def address_validate(*, data: dict) -> Address:
-    """Clean and check a shipping address; InvalidAddress lists every bad field."""
-    from django.core.exceptions import ValidationError
-    from django.core.validators import validate_email
-
-    clean = {k: str(data.get(k) or "").strip() for k in ("name", "line1", "line2", "city", "postcode", "country",
-                                                          "email")}
-    errors: dict[str, str] = {}
-    limits = {"name": 120, "line1": 200, "line2": 200, "city": 100}
-    for key, label in (("name", "Name"), ("line1", "Address"), ("city", "Town or city")):
-        if len(clean[key]) < 2:
-            errors[key] = f"{label} is required."
-    for key, limit in limits.items():
-        if len(clean[key]) > limit:
-            errors[key] = f"At most {limit} characters."
-    if not POSTCODE_RE.fullmatch(clean["postcode"]):
-        errors["postcode"] = "Enter a valid postcode (letters, digits, spaces, dashes)."
-    if clean["country"] not in selectors.country_choices():
-        errors["country"] = "Choose a country from the list."
-    if clean["email"]:
-        try:
-            validate_email(clean["email"])
-        except ValidationError:
-            errors["email"] = "Enter a valid e-mail address."
-    if errors:
-        raise InvalidAddress("Please correct the address.", errors=errors)
-    return Address(**clean)
-
-
 # --- placing an order ----------------------------------------------------------------------
 
 
@@ -389,7 +336,7 @@ def _order_number() -> str:
 def order_place(
     *,
     cart: Cart,
-    address: Address | dict,
+    address: Address,
     shipping_method: str,
     payment_token: str,
     coupon_code: str = "",
@@ -397,40 +344,50 @@ def order_place(
 ) -> Order:
     """Turn the cart into a paid order, or change nothing.
 
-    One transaction: lock the cart, lock the products (sorted by id, so two
-    checkouts never deadlock), check and decrement stock, record the coupon use,
-    charge the card, empty the cart. The charge happens inside the transaction,
-    after the stock is held: a declined or failing payment raises and rolls
-    everything back. Only after commit are the e-mail and events queued.
-    The same idempotency key again returns the order it created."""
+    Reserve, pay, then confirm or release (as django-oscar does), so no stock
+    row is locked while the payment gateway answers:
+
+    1. reserve, one transaction: lock the cart, take the stock through
+       `catalog.services.stock_reserve` (product rows locked in id order, so
+       two checkouts never deadlock), check the coupon (row locked), write the
+       order (placed, not paid), its lines and the coupon use; commit.
+    2. pay, outside any transaction, with the idempotency key.
+    3. confirm (order paid, cart emptied; the e-mail and the purchase events
+       queued after commit), or, on a decline or gateway error, release: the
+       stock goes back and the order and coupon use are deleted, so the cart,
+       stock and coupon are as they were and the same key can be tried again.
+       A failure after a successful charge refunds the charge, then releases.
+
+    One checkout per cart runs at a time (`_cart_checkout_lock`): a double
+    submit waits for the first and gets its order; the same idempotency key
+    again returns the order it made."""
     key = (idempotency_key or "").strip()
     if not IDEMPOTENCY_KEY_RE.fullmatch(key):
         raise CheckoutError("A checkout key of 8–64 letters, digits, - or _ is required.",
                             field="idempotency_key", code="invalid_idempotency_key")
     existing = _order_for_key(key, cart)
-    if existing is not None:
+    if existing is not None and not _awaiting_payment(existing):
         return existing
     if cart.customer_id is None:
         raise CheckoutError("Log in to check out.", code="login_required")
-    if not isinstance(address, Address):
-        address = address_validate(data=address)
-    else:
-        address = address_validate(data=asdict(address))
     if shipping_method not in SHIPPING_METHODS:
         raise CheckoutError("Choose a shipping method.", field="shipping_method", code="invalid_shipping_method")
     if not normalise_token(payment_token).isdigit():
         raise PaymentFailed("Enter a card number (digits only).", code="invalid_payment_token")
-    try:
-        with transaction.atomic():
-            order = _order_place_locked(cart=cart, address=address, shipping_method=shipping_method,
-                                        payment_token=payment_token, coupon_code=coupon_code, key=key)
-    except IntegrityError:
-        # a concurrent request with the same key committed first: that is the order
-        existing = _order_for_key(key, cart)
-        if existing is None:
-            raise
-        return existing
-    return order
+    with _cart_checkout_lock(cart.pk):
+        try:
+            with transaction.atomic():
+                order = _order_reserve(cart=cart, address=address, shipping_method=shipping_method,
+                                       coupon_code=coupon_code, key=key)
+        except IntegrityError:
+            # a concurrent request with the same key committed first: that is the order
+            existing = _order_for_key(key, cart)
+            if existing is None:
+                raise
+            return existing
+        if not _awaiting_payment(order):
+            return order  # made by an earlier request with this key
+        return _order_pay(order=order, cart=cart, payment_token=payment_token, key=key)
 
 
 def _order_for_key(key: str, cart: Cart) -> Order | None:
@@ -441,37 +398,70 @@ def _order_for_key(key: str, cart: Cart) -> Order | None:
     return existing
 
 
-def _order_place_locked(*, cart: Cart, address: Address, shipping_method: str, payment_token: str,
-                        coupon_code: str, key: str) -> Order:
+def _awaiting_payment(order: Order) -> bool:
+    """Reserved but not paid yet: step 1 of order_place done, step 3 not."""
+    return (not order.is_historical and order.status == Order.Status.PLACED
+            and order.payment_status == PaymentStatus.NONE)
+
+
+_local_checkout_lock = threading.Lock()
+
+
+@contextmanager
+def _cart_checkout_lock(cart_id: int):
+    """One checkout of this cart at a time, from reservation to confirmation.
+
+    On PostgreSQL a session-level advisory lock on the cart id: it outlives
+    the reservation's transaction (unlike a row lock) and locks no stock. Other
+    databases (SQLite, the single-process embedded default) use a process lock."""
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        with _local_checkout_lock:
+            yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [CHECKOUT_LOCK_SPACE, cart_id])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [CHECKOUT_LOCK_SPACE, cart_id])
+
+
+def _order_reserve(*, cart: Cart, address: Address, shipping_method: str, coupon_code: str, key: str) -> Order:
+    """Step 1 of order_place, inside its transaction: the order, placed and
+    unpaid, with the stock taken and the coupon use recorded. An order this
+    key already made (paid, or reserved by an attempt that never finished) is
+    returned as it is."""
     cart = Cart.objects.select_for_update(of=("self",)).select_related("customer__user").get(pk=cart.pk)
-    # A double submit waits here for the first one; once it has committed, its order is the answer.
     existing = _order_for_key(key, cart)
     if existing is not None:
         return existing
     lines = list(cart.lines.order_by("product_id"))
     if not lines:
         raise EmptyCart("Your cart is empty.")
-    products = {p.pk: p for p in Product.objects.select_for_update().filter(
-        pk__in=[line.product_id for line in lines]).order_by("pk")}
-    for line in lines:
-        _stock_check(products[line.product_id], line.quantity)
+    try:
+        products = catalog_services.stock_reserve(quantities={line.product_id: line.quantity for line in lines})
+    except catalog_errors.InsufficientStock as exc:
+        raise OutOfStock(str(exc)) from exc
+    except catalog_errors.ProductUnavailable as exc:
+        raise UnknownProduct(str(exc)) from exc
     customer = cart.customer
-    subtotal = price_lines(lines=[(products[line.product_id], line.quantity) for line in lines]).subtotal
+    priced = [(products[line.product_id], line.quantity) for line in lines]
+    subtotal = price_lines(lines=priced).subtotal
     coupon = None
     code = (coupon_code or "").strip() or (cart.coupon.code if cart.coupon_id else "")
     if code:
         coupon = Coupon.objects.select_for_update().filter(code=code.upper()).first()
         selectors.coupon_check(coupon=coupon, customer=customer, subtotal=subtotal, code=code)
-    totals = price_lines(lines=[(products[line.product_id], line.quantity) for line in lines],
-                         coupon=coupon, shipping_method=shipping_method)
+    totals = price_lines(lines=priced, coupon=coupon, shipping_method=shipping_method)
     email = address.email or customer.user.email
     if not email:
         raise InvalidAddress("An e-mail address is needed for the confirmation.", field="email")
-    now = timezone.now()
     order = Order.objects.create(
         number=_order_number(), idempotency_key=key, customer=customer, status=Order.Status.PLACED,
         country=address.country, subtotal=totals.subtotal, discount=totals.discount, shipping=totals.shipping,
-        total=totals.total, placed_at=now, email=email, shipping_method=shipping_method,
+        total=totals.total, placed_at=timezone.now(), email=email, shipping_method=shipping_method,
         ship_name=address.name, ship_line1=address.line1, ship_line2=address.line2, ship_city=address.city,
         ship_postcode=address.postcode, coupon_code=coupon.code if coupon else "",
     )
@@ -480,38 +470,57 @@ def _order_place_locked(*, cart: Cart, address: Address, shipping_method: str, p
                   unit_price=pl.unit_price, line_total=pl.line_total)
         for pl in totals.lines
     ])
-    for line in lines:
-        product = products[line.product_id]
-        product.stock -= line.quantity
-        product.units_sold += line.quantity
-        product.save(update_fields=["stock", "units_sold", "updated_at"])
     if coupon is not None:
         CouponRedemption.objects.create(coupon=coupon, order=order, customer=customer, amount=totals.discount)
+    return order
+
+
+def _order_pay(*, order: Order, cart: Cart, payment_token: str, key: str) -> Order:
+    """Steps 2 and 3 of order_place: charge, then confirm or release."""
     gateway = get_gateway()
     try:
-        charge = gateway.charge(amount=totals.total, token=payment_token, reference=order.number,
-                                idempotency_key=key)
-    except PaymentDeclined as exc:
-        raise PaymentFailed(str(exc), code="payment_declined") from exc
-    except PaymentGatewayError as exc:
+        charge = gateway.charge(amount=order.total, token=payment_token, reference=order.number, idempotency_key=key)
+    except (PaymentDeclined, PaymentGatewayError) as exc:
+        _order_release(order=order)
+        if isinstance(exc, PaymentDeclined):
+            raise PaymentFailed(str(exc), code="payment_declined") from exc
         raise PaymentFailed("The payment service failed; you have not been charged. Please try again.",
                             code="payment_error") from exc
     try:
-        order.status = Order.Status.PAID
-        order.payment_status = PaymentStatus.CAPTURED
-        order.payment_reference = charge.reference
-        order.save(update_fields=["status", "payment_status", "payment_reference"])
-        cart.lines.all().delete()
-        cart.coupon = None
-        cart.save(update_fields=["coupon", "updated_at"])
+        with transaction.atomic():
+            Order.objects.filter(pk=order.pk).update(status=Order.Status.PAID, payment_status=PaymentStatus.CAPTURED,
+                                                     payment_reference=charge.reference)
+            cart.lines.all().delete()
+            Cart.objects.filter(pk=cart.pk).update(coupon=None, updated_at=timezone.now())
+            from . import tasks
+
+            _after_commit(tasks.order_confirmation_send.delay, order.pk)
+            _after_commit(tasks.order_events_record.delay, order.pk)
     except Exception:
         gateway.refund(reference=charge.reference, amount=charge.amount)
+        _order_release(order=order)
         raise
-    from . import tasks
-
-    _after_commit(tasks.order_confirmation_send.delay, order.pk)
-    _after_commit(tasks.order_events_record.delay, order.pk)
+    order.refresh_from_db()
     return order
+
+
+def _order_lines_quantities(order: Order) -> dict[int, int]:
+    quantities: dict[int, int] = {}
+    for product_id, quantity in order.lines.values_list("product_id", "quantity"):
+        quantities[product_id] = quantities.get(product_id, 0) + quantity
+    return quantities
+
+
+def _order_release(*, order: Order) -> None:
+    """Undo a reservation whose payment failed: the stock goes back, and the
+    order, its lines and its coupon use are deleted (it was never paid)."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        quantities = _order_lines_quantities(order)
+        if quantities:
+            catalog_services.stock_release(quantities=quantities)
+        CouponRedemption.objects.filter(order=order).delete()
+        order.delete()
 
 
 # --- after the order ------------------------------------------------------------------------
@@ -558,17 +567,6 @@ def order_events_record(*, order_id: int) -> bool:
     return True
 
 
-def _restock(order: Order) -> None:
-    lines = list(order.lines.all())
-    products = {p.pk: p for p in Product.objects.select_for_update().filter(
-        pk__in=[line.product_id for line in lines]).order_by("pk")}
-    for line in lines:
-        product = products[line.product_id]
-        product.stock += line.quantity
-        product.units_sold = max(0, product.units_sold - line.quantity)
-        product.save(update_fields=["stock", "units_sold", "updated_at"])
-
-
 def _refund_payment(order: Order) -> None:
     if order.payment_status == PaymentStatus.CAPTURED:
         try:
@@ -589,7 +587,9 @@ def order_cancel(*, order: Order, customer: Customer | None = None) -> Order:
         raise Order.DoesNotExist
     if not order.can_cancel:
         raise OrderStateError(f"Order {order.number} can no longer be cancelled ({order.get_status_display()}).")
-    _restock(order)
+    quantities = _order_lines_quantities(order)
+    if quantities:
+        catalog_services.stock_release(quantities=quantities)
     CouponRedemption.objects.filter(order=order).delete()
     _refund_payment(order)
     order.status = Order.Status.CANCELLED

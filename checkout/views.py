@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from profiles.selectors import customer_for_user
 
-from . import selectors, services
+from . import parsing, selectors, services
 from .cart_session import request_cart
 from .errors import CheckoutError
 from .forms import CheckoutForm
@@ -33,9 +33,10 @@ def _back(request, default: str = "/cart/"):
 def cart_add(request):
     """POST product=<id>, quantity=<n> (default 1), next=<url> (optional)."""
     try:
+        product_id = parsing.product_id_parse(request.POST.get("product"))
+        quantity = parsing.quantity_parse(request.POST.get("quantity", "1"))
         cart = request_cart(request, create=True)
-        line = services.cart_add(cart=cart, product_id=request.POST.get("product"),
-                                 quantity=request.POST.get("quantity", "1"))
+        line = services.cart_add(cart=cart, product_id=product_id, quantity=quantity)
     except CheckoutError as exc:
         messages.error(request, exc.message)
         return _back(request)
@@ -60,7 +61,8 @@ def cart_line_update(request, line_id: int):
     if cart is None:
         raise Http404
     try:
-        services.cart_update_line(cart=cart, line_id=line_id, quantity=request.POST.get("quantity"))
+        quantity = parsing.quantity_parse(request.POST.get("quantity"))
+        services.cart_update_line(cart=cart, line_id=line_id, quantity=quantity)
     except CheckoutError as exc:
         messages.error(request, exc.message)
     else:
@@ -118,12 +120,7 @@ def checkout(request):
     form = CheckoutForm(request.POST)
     if not form.is_valid():
         return _checkout_page(request, form, cart, status=400)
-    try:
-        address = services.address_validate(data=form.address_data())
-    except CheckoutError as exc:
-        for field, message in exc.errors.items():
-            form.add_error(field if field in form.fields else None, message)
-        return _checkout_page(request, form, cart, status=400)
+    address = form.address
     data = form.cleaned_data
     if request.POST.get("step") == "edit":
         return _checkout_page(request, form, cart)

@@ -6,4 +6,4 @@ class ProfilesConfig(AppConfig):
     verbose_name = "Customers and portraits"
 
     def ready(self):
-        from . import signals  # noqa: F401  (connects the login receiver)
+        from . import receivers  # noqa: F401  (connects the catalog and login receivers)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -16,7 +16,12 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from catalog import selectors as catalog_selectors
+
 from .models import Customer, Event, MutedCategory, Portrait, PortraitBaseline
+
+if TYPE_CHECKING:
+    from catalog.models import Product
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +53,6 @@ class InvalidEvent(ValueError):
         self.field = field
         self.message = message
 
-
-def _product_model():
-    return Event._meta.get_field("product").related_model
 
 # =============================================================================
 # Storefront foundation (owned by that work): the Online Retail import, called
@@ -153,7 +155,7 @@ def event_record(
     kind: str,
     customer: Customer | None = None,
     session_key: str = "",
-    product: Any = None,
+    product: Product | int | None = None,
     quantity: int | None = None,
     price: Decimal | None = None,
     order_number: str = "",
@@ -172,47 +174,12 @@ def event_record(
     where one is needed; a non-negative price; a query for searches; slot and
     model version for recommendation events. A customer's portrait update is
     queued after commit (debounced)."""
-    if kind not in Event.Kind.values:
-        raise InvalidEvent("kind", f"unknown event kind {kind!r}")
-    if customer is None and not session_key:
-        raise InvalidEvent("session_key", "an event needs a customer or a session key")
-    if len(session_key or "") > 64:
-        raise InvalidEvent("session_key", "session key is longer than 64 characters")
-    if product is not None and not isinstance(product, _product_model()):
-        try:
-            product_id = int(product)
-        except (TypeError, ValueError):
-            raise InvalidEvent("product", f"product must be a product or its id, not {product!r}") from None
-        product = _product_model().objects.filter(pk=product_id).first()
-        if product is None:
-            raise InvalidEvent("product", f"unknown product {product_id}")
-    elif product is not None and product.pk is None:
-        raise InvalidEvent("product", "product is not saved")
-    if kind in PRODUCT_KINDS and product is None:
-        raise InvalidEvent("product", f"a {kind} event needs a product")
-    if quantity is not None:
-        if isinstance(quantity, bool) or not isinstance(quantity, int):
-            raise InvalidEvent("quantity", f"quantity must be a whole number, not {quantity!r}")
-        if not 1 <= quantity <= MAX_QUANTITY:
-            raise InvalidEvent("quantity", f"impossible quantity {quantity}: must be from 1 to {MAX_QUANTITY}")
-    elif kind in QUANTITY_KINDS:
-        raise InvalidEvent("quantity", f"a {kind} event needs a quantity")
-    if price is not None:
-        try:
-            price = Decimal(str(price)).quantize(Decimal("0.01"))
-        except (InvalidOperation, ValueError):
-            raise InvalidEvent("price", f"price must be a number, not {price!r}") from None
-        if not Decimal(0) <= price <= MAX_PRICE:
-            raise InvalidEvent("price", f"impossible price {price}")
-    elif kind == Event.Kind.PURCHASE:
-        raise InvalidEvent("price", "a purchase event needs a price")
-    if kind == Event.Kind.SEARCH and not (query or "").strip():
-        raise InvalidEvent("query", "a search event needs a query")
-    if result_count is not None and (not isinstance(result_count, int) or result_count < 0):
-        raise InvalidEvent("result_count", "result count must be a whole number of at least 0")
-    if kind in REC_KINDS and not (slot and model_version):
-        raise InvalidEvent("slot", f"a {kind} event needs a slot and a model version")
-    fields = dict(
+    _event_owner_check(kind=kind, customer=customer, session_key=session_key)
+    product = _event_product(kind=kind, product=product)
+    _event_quantity_check(kind=kind, quantity=quantity)
+    price = _event_price(kind=kind, price=price)
+    _event_details_check(kind=kind, query=query, result_count=result_count, slot=slot, model_version=model_version)
+    event = _event_save(Event(
         kind=kind,
         customer=customer,
         session_key=session_key or "",
@@ -226,21 +193,88 @@ def event_record(
         model_version=model_version[:64],
         data=data or {},
         created_at=created_at or timezone.now(),
-    )
-    connection = transaction.get_connection()
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        # A behaviour event may be lost in a database crash but must not make
-        # the page wait for the WAL flush: this one commit skips the wait
-        # (never inside a caller's transaction, such as an order's).
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            event = Event.objects.create(**fields)
-    else:
-        event = Event.objects.create(**fields)
+    ))
     if customer is not None and kind in PORTRAIT_KINDS:
         customer_id = customer.pk
         transaction.on_commit(lambda: portrait_update_schedule(customer_id=customer_id))
+    return event
+
+
+def _event_owner_check(*, kind: str, customer: Customer | None, session_key: str) -> None:
+    """A known kind, and someone to own the event: a customer or a session."""
+    if kind not in Event.Kind.values:
+        raise InvalidEvent("kind", f"unknown event kind {kind!r}")
+    if customer is None and not session_key:
+        raise InvalidEvent("session_key", "an event needs a customer or a session key")
+    if len(session_key or "") > 64:
+        raise InvalidEvent("session_key", "session key is longer than 64 characters")
+
+
+def _event_product(*, kind: str, product: Product | int | None) -> Product | None:
+    """The event's product (given as a Product or its id), which must exist;
+    product events must have one."""
+    if product is not None:
+        given = product
+        try:
+            product = catalog_selectors.product_resolve(product=given)
+        except TypeError:
+            raise InvalidEvent("product", f"product must be a product or its id, not {given!r}") from None
+        if product is None:
+            raise InvalidEvent("product", f"unknown product {given}" if isinstance(given, int) else
+                               "product is not saved")
+    if kind in PRODUCT_KINDS and product is None:
+        raise InvalidEvent("product", f"a {kind} event needs a product")
+    return product
+
+
+def _event_quantity_check(*, kind: str, quantity: int | None) -> None:
+    """A whole number of units from 1 to MAX_QUANTITY; cart and purchase events need one."""
+    if quantity is not None:
+        if isinstance(quantity, bool) or not isinstance(quantity, int):
+            raise InvalidEvent("quantity", f"quantity must be a whole number, not {quantity!r}")
+        if not 1 <= quantity <= MAX_QUANTITY:
+            raise InvalidEvent("quantity", f"impossible quantity {quantity}: must be from 1 to {MAX_QUANTITY}")
+    elif kind in QUANTITY_KINDS:
+        raise InvalidEvent("quantity", f"a {kind} event needs a quantity")
+
+
+def _event_price(*, kind: str, price: Decimal | None) -> Decimal | None:
+    """The price as money with two places, from 0 to MAX_PRICE; purchases need one."""
+    if price is None:
+        if kind == Event.Kind.PURCHASE:
+            raise InvalidEvent("price", "a purchase event needs a price")
+        return None
+    try:
+        price = Decimal(str(price)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        raise InvalidEvent("price", f"price must be a number, not {price!r}") from None
+    if not Decimal(0) <= price <= MAX_PRICE:
+        raise InvalidEvent("price", f"impossible price {price}")
+    return price
+
+
+def _event_details_check(*, kind: str, query: str, result_count: int | None, slot: str, model_version: str) -> None:
+    """A query for searches, a sane result count, slot and model version for recommendation events."""
+    if kind == Event.Kind.SEARCH and not (query or "").strip():
+        raise InvalidEvent("query", "a search event needs a query")
+    if result_count is not None and (not isinstance(result_count, int) or result_count < 0):
+        raise InvalidEvent("result_count", "result count must be a whole number of at least 0")
+    if kind in REC_KINDS and not (slot and model_version):
+        raise InvalidEvent("slot", f"a {kind} event needs a slot and a model version")
+
+
+def _event_save(event: Event) -> Event:
+    """Store the event. A behaviour event may be lost in a database crash but
+    must not make the page wait for the WAL flush: on PostgreSQL, outside a
+    caller's transaction (such as an order's), this one commit skips the wait."""
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            event.save(force_insert=True)
+    else:
+        event.save(force_insert=True)
     return event
 
 
@@ -348,11 +382,17 @@ def portraits_build_all(*, progress: bool = False, embeddings: bool = True, n_cl
 
 
 def portrait_build(*, customer_id: int) -> Portrait:
-    """Recompute one customer's portrait from their events, scored against the
-    last batch baseline (built first when there is none). Safe to run twice at
-    once: the customer row is locked for the duration."""
+    """Recompute one customer's portrait from their events, and nobody else's.
+
+    Scored against the last batch baseline (the population's RFM quintiles,
+    category prices and clusters). Before any batch build has run there is no
+    baseline: the customer is then scored on neutral scales (every RFM score
+    3, no cluster) and the baseline is left for the batch job
+    (`portraits_build_all`: `manage.py build_portraits`, nightly in beat) to
+    learn, so a shopper's click never rebuilds the whole population. Safe to
+    run twice at once: the customer row is locked for the duration."""
     from . import embeddings as emb
-    from .portrait import portraits_compute
+    from .portrait import Baseline, portraits_compute
     from .selectors import (
         customers_frame,
         events_frame,
@@ -361,10 +401,7 @@ def portrait_build(*, customer_id: int) -> Portrait:
         portrait_reference_time,
     )
 
-    baseline = portrait_baseline()
-    if baseline is None:
-        portraits_build_all(embeddings=False)
-        return Portrait.objects.get(customer_id=customer_id)
+    baseline = portrait_baseline() or Baseline()
     with transaction.atomic():
         Customer.objects.select_for_update().get(pk=customer_id)
         events = events_frame(customer_ids=[customer_id])
@@ -375,7 +412,7 @@ def portrait_build(*, customer_id: int) -> Portrait:
         rows, _ = portraits_compute(
             events=events, customers=customers_frame(customer_ids=[customer_id]), now=portrait_reference_time(),
             baseline=baseline, embeddings=vectors, muted=muted_categories_by_customer([customer_id]),
-            tz=settings.TIME_ZONE,
+            tz=settings.TIME_ZONE, fit_clusters=False,
         )
         _portraits_save(rows)
     return Portrait.objects.get(customer_id=customer_id)
@@ -383,8 +420,7 @@ def portrait_build(*, customer_id: int) -> Portrait:
 
 def interest_mute(*, customer: Customer, category_id: int) -> Portrait:
     """Stop using a category for this customer; the portrait is rebuilt at once."""
-    category_model = MutedCategory._meta.get_field("category").related_model
-    if not category_model.objects.filter(pk=category_id).exists():
+    if not catalog_selectors.category_exists(category_id=category_id):
         raise InvalidEvent("category", f"unknown category {category_id}")
     MutedCategory.objects.get_or_create(customer=customer, category_id=category_id)
     return portrait_build(customer_id=customer.pk)

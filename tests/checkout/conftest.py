@@ -1,6 +1,7 @@
 import pytest
 
 from checkout import services
+from checkout.parsing import address_parse
 from checkout.payment import CARD_SUCCEEDS
 
 from .factories import CustomerFactory, ProductFactory
@@ -34,6 +35,8 @@ def place(cart):
         kwargs = {"cart": cart, "address": dict(ADDRESS), "shipping_method": "standard",
                   "payment_token": CARD_SUCCEEDS, "coupon_code": "", "idempotency_key": f"key-{counter['n']:08d}"}
         kwargs.update(overrides)
+        if isinstance(kwargs["address"], dict):  # parsed as the page and the API parse it
+            kwargs["address"] = address_parse(data=kwargs["address"])
         return services.order_place(**kwargs)
 
     return go

@@ -14,6 +14,7 @@ from catalog.models import Product
 from checkout import services
 from checkout.errors import CheckoutError
 from checkout.models import Order
+from checkout.parsing import address_parse
 from checkout.payment import CARD_SUCCEEDS
 
 from .conftest import ADDRESS
@@ -44,7 +45,7 @@ def test_concurrent_checkouts_never_oversell():
     def shopper(i: int) -> None:
         try:
             barrier.wait(timeout=30)
-            order = services.order_place(cart=carts[i], address=dict(ADDRESS), shipping_method="standard",
+            order = services.order_place(cart=carts[i], address=address_parse(data=ADDRESS), shipping_method="standard",
                                          payment_token=CARD_SUCCEEDS, coupon_code="",
                                          idempotency_key=f"concurrent-{i:04d}")
             results[i] = ("ok", order.number)
@@ -82,7 +83,7 @@ def test_double_submit_at_the_same_moment_makes_one_order():
     def click() -> None:
         try:
             barrier.wait(timeout=30)
-            order = services.order_place(cart=cart, address=dict(ADDRESS), shipping_method="standard",
+            order = services.order_place(cart=cart, address=address_parse(data=ADDRESS), shipping_method="standard",
                                          payment_token=CARD_SUCCEEDS, coupon_code="", idempotency_key="same-click")
             numbers.append(order.number)
         except Exception as exc:  # noqa: BLE001
@@ -97,3 +98,42 @@ def test_double_submit_at_the_same_moment_makes_one_order():
         t.join(timeout=60)
     assert len(set(numbers)) == 1 and numbers[0].startswith("W"), numbers
     assert Order.objects.count() == 1 and Product.objects.get(pk=product.pk).stock == 8
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_stock_row_is_locked_while_the_gateway_answers(monkeypatch):
+    """Reserve, pay, confirm: while the card is being charged another shopper's
+    transaction can lock the product row at once (NOWAIT), and stock is held."""
+    from django.db import transaction
+    from django.db.utils import OperationalError
+
+    from checkout import services as checkout_services
+    from checkout.payment import TestGateway
+
+    product = ProductFactory(stock=3)
+    cart = services.cart_get_or_create(customer=CustomerFactory())
+    services.cart_add(cart=cart, product_id=product.pk, quantity=2)
+    seen: dict = {}
+
+    def other_shopper() -> None:
+        try:
+            with transaction.atomic():
+                row = Product.objects.select_for_update(nowait=True).get(pk=product.pk)
+                seen["stock"] = row.stock
+        except OperationalError as exc:
+            seen["locked"] = repr(exc)
+        finally:
+            connections.close_all()
+
+    class WatchingGateway(TestGateway):
+        def charge(self, **kwargs):
+            t = threading.Thread(target=other_shopper)
+            t.start()
+            t.join(timeout=30)
+            return super().charge(**kwargs)
+
+    monkeypatch.setattr(checkout_services, "get_gateway", WatchingGateway)
+    order = services.order_place(cart=cart, address=address_parse(data=ADDRESS), shipping_method="standard",
+                                 payment_token=CARD_SUCCEEDS, idempotency_key="watch-the-lock")
+    assert seen == {"stock": 1}, seen  # not locked, and the two units are already reserved
+    assert order.status == Order.Status.PAID and Product.objects.get(pk=product.pk).stock == 1

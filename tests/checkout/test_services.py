@@ -21,6 +21,7 @@ from checkout.errors import (
     UnknownProduct,
 )
 from checkout.models import Cart, CartLine, CouponRedemption, Order, PaymentStatus
+from checkout.parsing import product_id_parse, quantity_parse
 from checkout.payment import CARD_DECLINED, CARD_ERRORS
 from profiles.models import Event, Portrait
 
@@ -44,7 +45,7 @@ def snapshot(cart, *products):
 
 def test_cart_add_accumulates_and_prices_from_the_database(cart, product):
     services.cart_add(cart=cart, product_id=product.pk, quantity=2)
-    services.cart_add(cart=cart, product_id=str(product.pk), quantity="3")
+    services.cart_add(cart=cart, product_id=product.pk, quantity=3)
     totals = selectors.cart_totals(cart=cart)
     assert [(pl.product.pk, pl.quantity) for pl in totals.lines] == [(product.pk, 5)]
     assert totals.subtotal == Decimal("12.75") and isinstance(totals.subtotal, Decimal)
@@ -54,19 +55,29 @@ def test_cart_add_accumulates_and_prices_from_the_database(cart, product):
 
 @pytest.mark.parametrize("bad", [-1, 0, "0", "-3", "abc", "1.5", "", None, True, 10**9, "99999999999999", "1e3"])
 def test_cart_add_rejects_bad_quantities_and_changes_nothing(cart, product, bad):
+    """Shopper input is parsed first (checkout.parsing), then the service checks the range."""
     services.cart_add(cart=cart, product_id=product.pk, quantity=1)
     before = snapshot(cart, product)
     with pytest.raises(InvalidQuantity) as err:
-        services.cart_add(cart=cart, product_id=product.pk, quantity=bad)
+        services.cart_add(cart=cart, product_id=product.pk, quantity=quantity_parse(bad))
     assert err.value.field == "quantity" and err.value.message
     assert snapshot(cart, product) == before
 
 
-@pytest.mark.parametrize("bad", [999_999, "abc", None, "", "1; DROP TABLE"])
+@pytest.mark.parametrize("bad", [999_999, "abc", None, "", "1; DROP TABLE", True, "12.0"])
 def test_cart_add_rejects_unknown_products(cart, bad):
     with pytest.raises(UnknownProduct, match="no such product"):
-        services.cart_add(cart=cart, product_id=bad, quantity=1)
+        services.cart_add(cart=cart, product_id=product_id_parse(bad), quantity=1)
     assert not cart.lines.exists()
+
+
+@pytest.mark.parametrize("text, number", [("3", 3), (" 12 ", 12), ("-2", -2), (7, 7), ("+4", 4)])
+def test_quantities_are_parsed_from_text_or_json(text, number):
+    assert quantity_parse(text) == number
+
+
+def test_product_ids_are_parsed_from_text_or_json():
+    assert product_id_parse("42") == 42 and product_id_parse(42) == 42 and product_id_parse(" 7 ") == 7
 
 
 def test_cart_add_rejects_inactive_products(cart):
@@ -84,10 +95,10 @@ def test_cart_add_beyond_stock_says_how_many_are_left(cart, product):
 
 def test_cart_update_and_remove_lines(cart, product):
     line = services.cart_add(cart=cart, product_id=product.pk, quantity=2)
-    services.cart_update_line(cart=cart, line_id=line.pk, quantity="4")
+    services.cart_update_line(cart=cart, line_id=line.pk, quantity=4)
     assert cart.lines.get().quantity == 4
     with pytest.raises(InvalidQuantity):
-        services.cart_update_line(cart=cart, line_id=line.pk, quantity="-2")
+        services.cart_update_line(cart=cart, line_id=line.pk, quantity=-2)
     with pytest.raises(OutOfStock):
         services.cart_update_line(cart=cart, line_id=line.pk, quantity=11)
     assert cart.lines.get().quantity == 4

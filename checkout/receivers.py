@@ -1,4 +1,4 @@
-"""Signal receivers: they only call a service (no logic here)."""
+"""Receivers of the checkout app: they only call a service (no logic here)."""
 
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
