@@ -1,6 +1,7 @@
-.PHONY: run test lint bench evaluate retrain worker beat
+.PHONY: run test test-all lint bench evaluate retrain worker beat
 run:        ; ./scripts/run.sh
 test:       ; ./scripts/test.sh
+test-all:   ; ./scripts/test.sh --all
 lint:       ; .venv/bin/ruff check . && .venv/bin/ruff format --check .
 bench:      ; for f in bench/bench_*.py; do .venv/bin/python $$f; done
 evaluate:   ; .venv/bin/python manage.py evaluate --out docs/evaluation

@@ -1,5 +1,6 @@
 import datetime as dt
 import json
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.test import Client
@@ -62,10 +63,16 @@ def test_my_profile_shows_the_portrait_and_its_controls_work(page, live_server, 
 
 
 @pytest.mark.django_db(transaction=True)
-def test_profile_asks_strangers_to_log_in(page):
+def test_profile_asks_strangers_to_log_in(page, screenshot):
     response = page.goto("/profile/")
-    assert "/accounts/login/" in page.url or response.status in (302, 404, 200)
-    assert "My profile" not in page.content()
+    url = urlparse(page.url)
+    # redirected to the login form, which brings them back to their profile afterwards
+    assert response.ok and url.path == "/accounts/login/" and parse_qs(url.query)["next"] == ["/profile/"]
+    assert page.get_by_role("heading", name="Log in").is_visible()
+    assert page.get_by_label("Username").is_visible() and page.get_by_label("Password").is_visible()
+    assert page.locator("input[name=next]").get_attribute("value") == "/profile/"
+    assert "My profile" not in page.content() and not page.get_by_test_id("portrait-summary").count()
+    screenshot("profile-stranger")
 
 
 @pytest.mark.django_db(transaction=True)

@@ -198,3 +198,23 @@ def test_admin_pages_show_portrait_charts_and_overview(admin_client, shopper):
     customer_page = admin_client.get(reverse("admin:profiles_customer_change", args=[shopper.pk])).content.decode()
     assert portrait.summary in customer_page
     assert admin_client.get(reverse("admin:profiles_event_changelist"), {"kind__exact": "purchase"}).status_code == 200
+
+
+def test_a_mute_click_before_any_batch_build_touches_only_that_shopper(client):
+    """With no baseline yet, one shopper's request builds their own portrait
+    (on neutral scales) and nobody else's; the population is the batch job's."""
+    from profiles.models import PortraitBaseline
+
+    me, stranger = CustomerFactory(country="France"), CustomerFactory(country="Spain")
+    candles = CategoryFactory(name="Candles")
+    purchase(me, ProductFactory(category=candles), quantity=24, order="M1")
+    purchase(stranger, ProductFactory(category=candles), quantity=2, order="S1")
+    client.force_login(me.user)
+    response = client.post(reverse("profiles:interest_mute"), {"category": candles.pk}, follow=True)
+    assert "Muted" in response.content.decode()
+    assert list(Portrait.objects.values_list("customer_id", flat=True)) == [me.pk]
+    assert not PortraitBaseline.objects.exists()
+    mine = Portrait.objects.get(customer=me)
+    assert mine.frequency == 1 and (mine.r_score, mine.f_score, mine.m_score) == (3, 3, 3)
+    services.portraits_build_all(embeddings=False)  # the batch job scores everyone on the learnt scales
+    assert Portrait.objects.count() == 2 and PortraitBaseline.objects.count() == 1
