@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from decimal import Decimal
 
 from django.db import connection
@@ -64,6 +65,14 @@ def product_resolve(*, product: Product | int) -> Product | None:
     if isinstance(product, int) and not isinstance(product, bool):
         return Product.objects.filter(pk=product).first()
     raise TypeError(f"a Product or its id, not {product!r}")
+
+
+def categories_for_names(*, names: Sequence[str]) -> list[str]:
+    """One taxonomy category name per product name, in order (the derived
+    taxonomy of catalog/taxonomy.py; used by the history import)."""
+    from .taxonomy import assign_categories
+
+    return assign_categories(names)
 
 
 def category_exists(*, category_id: int) -> bool:

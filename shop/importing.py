@@ -178,7 +178,7 @@ def _most_frequent(series: pd.Series) -> pd.Series:
 
 def history_parse(path: Path | str, *, progress=None) -> ParsedHistory:
     """Read and shape the history. Raises ImportFileError for a file that cannot be used."""
-    from catalog.taxonomy import assign_categories
+    from catalog.selectors import categories_for_names
 
     path = Path(path)
     step = progress or (lambda label: None)
@@ -239,7 +239,7 @@ def history_parse(path: Path | str, *, progress=None) -> ParsedHistory:
     end = good["when"].max()
     months = max((end - good["when"].min()).days / 30.4, 1.0) if len(good) else 1.0
     codes = sorted(names.index)
-    categories = assign_categories([names[c] for c in codes])
+    categories = categories_for_names(names=[names[c] for c in codes])
     products = []
     for code, category in zip(codes, categories):
         sold = int(units.get(code, 0))

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -9,7 +10,6 @@ from django.views.decorators.http import require_http_methods
 from catalog import selectors as catalog_selectors
 from profiles import selectors as profiles_selectors
 from profiles import services as profiles_services
-from profiles.models import Customer
 
 from .forms import SignUpForm
 
@@ -75,7 +75,7 @@ def demo_customers(request):
     if request.method == "POST":
         try:
             customer = profiles_selectors.customer_get_imported(customer_id=int(request.POST.get("customer", "")))
-        except (ValueError, Customer.DoesNotExist):
+        except (ValueError, ObjectDoesNotExist):
             messages.error(request, "Choose a customer from the list.")
             return redirect("demo_customers")
         login(request, customer.user, backend="django.contrib.auth.backends.ModelBackend")
