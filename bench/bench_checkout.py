@@ -7,7 +7,11 @@ SQLite otherwise, as the test settings decide), then measures:
    against a baseline measured in the same run: one bare transaction that locks
    and updates one product row (the least any stock-safe checkout must do);
 2. N shoppers racing for 5 units (threads, own connections): wall time, orders
-   placed (must equal 5) and final stock (must be 0).
+   placed (must equal 5) and final stock (must be 0);
+3. with --gateway-ms L (a payment gateway that takes L ms to answer): N
+   shoppers buying the same plentiful product at once. A checkout that held
+   the product's row lock while paying would take about N x L; one that pays
+   outside the lock (reserve, pay, confirm) about L plus the database work.
 
 Writes a bar chart to docs/img/bench_checkout.png.
 
@@ -46,6 +50,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--shoppers", type=int, default=24)
+    parser.add_argument("--gateway-ms", type=float, default=0.0,
+                        help="payment gateway latency for the same-product run (0: skip it)")
     parser.add_argument("--chart", default=str(ROOT / "docs" / "img" / "bench_checkout.png"))
     args = parser.parse_args()
 
@@ -63,6 +69,7 @@ def run(args) -> dict:
     from catalog.models import Product
     from checkout import services
     from checkout.errors import CheckoutError
+    from checkout.parsing import address_parse
     from checkout.payment import CARD_SUCCEEDS
     from tests.checkout.conftest import ADDRESS
     from tests.checkout.factories import CustomerFactory, ProductFactory
@@ -85,7 +92,7 @@ def run(args) -> dict:
         for p in products[:n_lines]:
             services.cart_add(cart=cart, product_id=p.pk, quantity=2)
         start = time.perf_counter()
-        services.order_place(cart=cart, address=dict(ADDRESS), shipping_method="standard",
+        services.order_place(cart=cart, address=address_parse(data=ADDRESS), shipping_method="standard",
                              payment_token=CARD_SUCCEEDS, coupon_code="", idempotency_key=f"bench-{next(counter):08d}")
         return time.perf_counter() - start
 
@@ -113,7 +120,7 @@ def run(args) -> dict:
     def shopper(cart) -> None:
         try:
             barrier.wait()
-            services.order_place(cart=cart, address=dict(ADDRESS), shipping_method="standard",
+            services.order_place(cart=cart, address=address_parse(data=ADDRESS), shipping_method="standard",
                                  payment_token=CARD_SUCCEEDS, coupon_code="",
                                  idempotency_key=f"race-{cart.pk:08d}")
             outcome.append("ok")
@@ -135,7 +142,54 @@ def run(args) -> dict:
           f"{outcome.count('out_of_stock')} told 'only 0 left', final stock {scarce.stock}, {race_ms:.0f} ms wall")
     if placed != 5 or scarce.stock != 0:
         raise SystemExit("OVERSOLD or undersold: see the figures above")
+    if args.gateway_ms > 0:
+        same_product_run(args, services, address_parse(data=ADDRESS), CARD_SUCCEEDS, CustomerFactory,
+                         ProductFactory)
     return {"medians": medians, "race_ms": race_ms, "shoppers": args.shoppers, "vendor": connection.vendor}
+
+
+def same_product_run(args, services, address, card, CustomerFactory, ProductFactory) -> None:
+    """N shoppers buy one unit each of the same product (stock for all) through a slow gateway."""
+    from checkout.payment import TestGateway
+
+    charge = TestGateway.charge
+
+    def slow_charge(self, **kwargs):
+        time.sleep(args.gateway_ms / 1000)
+        return charge(self, **kwargs)
+
+    TestGateway.charge = slow_charge
+    try:
+        product = ProductFactory(stock=args.shoppers * 2)
+        carts = []
+        for _ in range(args.shoppers):
+            cart = services.cart_get_or_create(customer=CustomerFactory())
+            services.cart_add(cart=cart, product_id=product.pk, quantity=1)
+            carts.append(cart)
+        barrier = threading.Barrier(args.shoppers)
+        placed: list[str] = []
+
+        def shopper(cart) -> None:
+            try:
+                barrier.wait()
+                services.order_place(cart=cart, address=address, shipping_method="standard", payment_token=card,
+                                     coupon_code="", idempotency_key=f"slow-{cart.pk:08d}")
+                placed.append("ok")
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=shopper, args=(c,)) for c in carts]
+        start = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = (time.perf_counter() - start) * 1000
+    finally:
+        TestGateway.charge = charge
+    product.refresh_from_db()
+    print(f"same product, gateway {args.gateway_ms:.0f} ms: {args.shoppers} shoppers, {placed.count('ok')} orders, "
+          f"{wall:.0f} ms wall ({wall / args.gateway_ms:.1f} x the gateway's latency), stock left {product.stock}")
 
 
 def chart(results: dict, path: str) -> None:
