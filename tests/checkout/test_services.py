@@ -385,3 +385,54 @@ def test_country_list_comes_from_customers_and_orders(customer):
     CustomerFactory(country="EIRE")
     Order.objects.create(number="536370", is_historical=True, country="France", placed_at=timezone.now())
     assert selectors.country_choices() == ["EIRE", "France", "United Kingdom"]
+
+
+def test_an_attempt_that_died_before_paying_is_finished_by_the_retry(cart, product, place, monkeypatch):
+    """The stock is reserved and the order written, then the process dies at
+    the gateway: the order waits unpaid with its stock held, and the retry with
+    the same key pays and confirms it (no second reservation)."""
+    from checkout import services as checkout_services
+    from checkout.payment import TestGateway
+
+    class DyingGateway(TestGateway):
+        def charge(self, **kwargs):
+            raise RuntimeError("worker killed")
+
+    services.cart_add(cart=cart, product_id=product.pk, quantity=3)
+    monkeypatch.setattr(checkout_services, "get_gateway", DyingGateway)
+    with pytest.raises(RuntimeError):
+        place(idempotency_key="dies-midway")
+    waiting = Order.objects.get(idempotency_key="dies-midway")
+    assert waiting.status == Order.Status.PLACED and waiting.payment_status == PaymentStatus.NONE
+    assert Product.objects.get(pk=product.pk).stock == 7 and cart.lines.count() == 1
+    monkeypatch.setattr(checkout_services, "get_gateway", TestGateway)
+    order = place(idempotency_key="dies-midway")
+    assert order.pk == waiting.pk and order.status == Order.Status.PAID
+    assert order.payment_status == PaymentStatus.CAPTURED and order.payment_reference.startswith("ch_test_")
+    assert Product.objects.get(pk=product.pk).stock == 7 and not cart.lines.exists()
+    assert Order.objects.count() == 1
+
+
+def test_a_failure_after_the_charge_refunds_it_and_releases_the_stock(cart, product, place, monkeypatch):
+    from checkout import services as checkout_services
+    from checkout.payment import TestGateway
+
+    refunds = []
+
+    class RecordingGateway(TestGateway):
+        def refund(self, *, reference, amount):
+            refunds.append((reference, amount))
+            return super().refund(reference=reference, amount=amount)
+
+    def broken_tasks_queue(*args, **kwargs):
+        raise OSError("broker gone while confirming")
+
+    services.cart_add(cart=cart, product_id=product.pk, quantity=2)
+    before = snapshot(cart, product)
+    monkeypatch.setattr(checkout_services, "get_gateway", RecordingGateway)
+    monkeypatch.setattr(checkout_services, "_after_commit", broken_tasks_queue)
+    with pytest.raises(OSError):
+        place(idempotency_key="fails-after-pay")
+    # the whole charge (2 x 2.55 + 4.95 standard shipping) goes back
+    assert len(refunds) == 1 and refunds[0][0].startswith("ch_test_") and refunds[0][1] == Decimal("10.05")
+    assert snapshot(cart, product) == before
