@@ -167,7 +167,8 @@ logger = logging.getLogger(__name__)
 
 MAX_LINE_QUANTITY = 10_000  # wholesalers buy in the hundreds; anything above is a typo or an attack
 IDEMPOTENCY_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-CHECKOUT_LOCK_SPACE = 7_301  # first key of PostgreSQL advisory locks on carts being checked out
+# PostgreSQL advisory lock keys of carts being checked out: CHECKOUT_LOCK_BASE + cart id (a bigint)
+CHECKOUT_LOCK_BASE = 7_301 << 40
 
 
 def _after_commit(func, *args, **kwargs) -> None:
@@ -360,7 +361,9 @@ def order_place(
 
     One checkout per cart runs at a time (`_cart_checkout_lock`): a double
     submit waits for the first and gets its order; the same idempotency key
-    again returns the order it made."""
+    again returns the order it made. Call it outside a transaction (views do:
+    ATOMIC_REQUESTS is off); inside one, step 1 cannot commit and the product
+    locks last until the caller's commit."""
     key = (idempotency_key or "").strip()
     if not IDEMPOTENCY_KEY_RE.fullmatch(key):
         raise CheckoutError("A checkout key of 8–64 letters, digits, - or _ is required.",
@@ -420,12 +423,12 @@ def _cart_checkout_lock(cart_id: int):
             yield
         return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [CHECKOUT_LOCK_SPACE, cart_id])
+        cursor.execute("SELECT pg_advisory_lock(%s::bigint)", [CHECKOUT_LOCK_BASE + cart_id])
     try:
         yield
     finally:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [CHECKOUT_LOCK_SPACE, cart_id])
+            cursor.execute("SELECT pg_advisory_unlock(%s::bigint)", [CHECKOUT_LOCK_BASE + cart_id])
 
 
 def _order_reserve(*, cart: Cart, address: Address, shipping_method: str, coupon_code: str, key: str) -> Order:

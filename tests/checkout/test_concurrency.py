@@ -137,3 +137,46 @@ def test_no_stock_row_is_locked_while_the_gateway_answers(monkeypatch):
                                  payment_token=CARD_SUCCEEDS, idempotency_key="watch-the-lock")
     assert seen == {"stock": 1}, seen  # not locked, and the two units are already reserved
     assert order.status == Order.Status.PAID and Product.objects.get(pk=product.pk).stock == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_checking_out_one_cart_make_one_order(monkeypatch):
+    """Submits of the same cart with different keys (browser tabs), through a
+    gateway that takes its time: the others wait for the first checkout to
+    finish (not just its reservation) and find the cart empty."""
+    import time
+
+    from checkout import services as checkout_services
+    from checkout.payment import TestGateway
+
+    class SlowGateway(TestGateway):
+        def charge(self, **kwargs):
+            time.sleep(0.3)
+            return super().charge(**kwargs)
+
+    monkeypatch.setattr(checkout_services, "get_gateway", SlowGateway)
+    product = ProductFactory(stock=10)
+    cart = services.cart_get_or_create(customer=CustomerFactory())
+    services.cart_add(cart=cart, product_id=product.pk, quantity=2)
+    tabs = 4
+    barrier = threading.Barrier(tabs)
+    results: list = []
+
+    def tab(i: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            services.order_place(cart=cart, address=address_parse(data=ADDRESS), shipping_method="standard",
+                                 payment_token=CARD_SUCCEEDS, idempotency_key=f"tab-{i:04d}-key")
+            results.append("ok")
+        except CheckoutError as exc:
+            results.append(exc.code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=tab, args=(i,)) for i in range(tabs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(results) == ["empty_cart"] * (tabs - 1) + ["ok"], results
+    assert Order.objects.count() == 1 and Product.objects.get(pk=product.pk).stock == 8
