@@ -15,6 +15,8 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
+from recommend.ml.device import DEFAULT_DEVICE, DEVICES
+
 from . import selectors, services
 from .models import ModelVersion
 
@@ -149,7 +151,9 @@ class ModelVersionAdmin(admin.ModelAdmin):
             models = [m for m in request.POST.getlist("models") if m] or None
             try:
                 run_id = services.model_version_train_request(
-                    models=models, device=request.POST.get("device", "auto"), force=bool(request.POST.get("force"))
+                    models=models,
+                    device=request.POST.get("device", DEFAULT_DEVICE),
+                    force=bool(request.POST.get("force")),
                 )
                 self.message_user(
                     request,
@@ -182,7 +186,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         extra_context = {
             **(extra_context or {}),
             "model_names": sorted(selectors.model_classes()),
-            "devices": services.DEVICES,
+            "devices": DEVICES,
             "can_change": request.user.has_perm("recommend.change_modelversion"),
         }
         return super().changelist_view(request, extra_context)

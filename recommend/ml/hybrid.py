@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .base import Progress, Recommender, mask_padding, tuned_config
+from .base import Progress, Recommender, build_model, mask_padding, tuned_config
 from .data import History, InteractionData
 
 log = logging.getLogger(__name__)
@@ -132,8 +132,11 @@ class Hybrid(Recommender):
         "seed": 0,
     }
 
-    def __init__(self, **config: Any) -> None:
-        super().__init__(**{**self.defaults, **config})
+    runtime: ClassVar[tuple[str, ...]] = ("device", "cache_dir")  # lent to the bases that take them
+
+    def __init__(self, *, device: str = "cpu", cache_dir: str | Path | None = None, **config: Any) -> None:
+        super().__init__(**config)
+        self.device, self.cache_dir = device, cache_dir
         self.bases_: dict[str, Recommender] = {}
         self.stats_: _ItemStats | None = None
         self.ranker_ = None  # lightgbm.Booster
@@ -148,11 +151,9 @@ class Hybrid(Recommender):
             if cls is None or cls is Hybrid:
                 log.warning("hybrid: base model %r is unknown; skipped", name)
                 continue
-            cfg = dict(configs.get(name, {}))
-            if "device" in self.config and name == "sasrec":
-                cfg.setdefault("device", self.config["device"])
             try:
-                fitted[name] = cls(**cfg).fit(data)
+                fitted[name] = build_model(cls, configs.get(name), device=self.device,
+                                           cache_dir=self.cache_dir).fit(data)
             except Exception as exc:  # a failing base model degrades the hybrid, never breaks it
                 log.warning("hybrid: base model %r failed to fit (%s); skipped", name, exc)
             if progress:
@@ -246,7 +247,7 @@ class Hybrid(Recommender):
         requested = {k: dict(v) for k, v in (self.config["base_configs"] or {}).items()}
         inner_bases = self._fit_bases(inner, requested, progress)
         # what a base tuned on the inner data (EASE's l2) it keeps on all the data: tuned once
-        tuned = {name: tuned_config(type(m)(**requested.get(name, {})).config, m.config, requested.get(name, {}))
+        tuned = {name: tuned_config(type(m).defaults, m.config, requested.get(name, {}))
                  for name, m in inner_bases.items()}
         inner_stats = _ItemStats.from_data(inner)
         xs, ys, groups = [], [], []

@@ -17,8 +17,8 @@ second, with a patience that outlasts the plateau before discovery takes off
 ("both" stops on the sum, "every" on the first): the repeat term learns in one
 epoch while discovery takes many.
 
-`device`: "auto" (CUDA when present), "cpu" or "cuda"; on CUDA the forward
-pass runs under bf16 autocast. torch is imported only here and in `sasrec.py`,
+`device` (a constructor argument, not config: the caller resolves it): "cpu" or
+"cuda"; on CUDA the forward pass runs under bf16 autocast. torch is imported only here and in `sasrec.py`,
 so other models never pay for it.
 """
 
@@ -105,18 +105,6 @@ def repeat_features(seq: BasketSeq, start: int, end: int, *, n_keys: int,
     return keys, counts, decayed
 
 
-def resolve_device(name: str) -> str:
-    import torch
-
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device='cuda' asked for but no CUDA device is available")
-    if name not in ("cpu", "cuda"):
-        raise ValueError(f"device must be auto, cpu or cuda, not {name!r}")
-    return name
-
-
 class SASRec(Recommender):
     name: ClassVar[str] = "sasrec"
     defaults: ClassVar[dict[str, Any]] = {
@@ -126,7 +114,7 @@ class SASRec(Recommender):
         # discovery takes off after a plateau of several epochs (popularity first): patience must outlast it
         "lr": 1e-3, "weight_decay": 0.0, "batch_size": 128, "epochs": 40, "patience": 8, "stop_on": "new",
         "item_dropout": 0.0, "completion_weight": 0.0, "discovery_weight": 1.0,
-        "val_users": 500, "max_windows_per_user": 4, "seed": 0, "device": "auto",
+        "val_users": 500, "max_windows_per_user": 4, "seed": 0,
         # None: early stopping on held-out baskets, then the best epoch is kept here, so that a
         # refit on more data (the pipeline's serving fit) trains that many epochs on everything
         "train_epochs": None,
@@ -134,8 +122,13 @@ class SASRec(Recommender):
     _net_keys: ClassVar[tuple[str, ...]] = ("max_len", "dim", "layers", "heads", "dropout", "gap_buckets",
                                             "size_buckets", "repeat_head", "tie_weights")
 
-    def __init__(self, **config: Any) -> None:
-        super().__init__(**{**self.defaults, **config})
+    runtime: ClassVar[tuple[str, ...]] = ("device",)
+
+    def __init__(self, *, device: str = "cpu", **config: Any) -> None:
+        if device not in ("cpu", "cuda"):
+            raise ValueError(f"SASRec trains on a resolved device, cpu or cuda, not {device!r}")
+        super().__init__(**config)
+        self.device = device
         self.net = None
         self.history_: list[dict[str, float]] = []  # per epoch: loss, validation NDCG@10 (every / new), seconds
 
@@ -262,8 +255,7 @@ class SASRec(Recommender):
 
         cfg = self.config
         seed, L = int(cfg["seed"]), int(cfg["max_len"])
-        device = resolve_device(str(cfg["device"]))
-        self.config["device_used"] = device
+        device = self.device
         torch.manual_seed(seed)
         rng = np.random.default_rng(seed)
         self.n_items = data.n_items
