@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from recommend.evaluation.io import load_interactions_csv, online_retail_to_generic  # noqa: E402
 from recommend.ml.device import DEFAULT_DEVICE, DEVICES, resolve_device  # noqa: E402
-from recommend.ml.sasrec_trainer import SASRec  # noqa: E402
+from recommend.ml.sasrec import SASRec  # noqa: E402
 
 DEFAULT_CSV = ROOT / "var" / "bench" / "store_interactions.csv"
 

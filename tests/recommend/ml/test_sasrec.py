@@ -8,7 +8,7 @@ import torch
 
 from recommend.ml.data import History
 from recommend.ml.device import resolve_device
-from recommend.ml.sasrec_trainer import BasketSeq, SASRec, repeat_features
+from recommend.ml.sasrec import BasketSeq, SASRec, repeat_features
 
 from .tiny import tiny_data
 
