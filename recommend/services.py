@@ -30,7 +30,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from recommend.ml.base import RUNTIME_KEYS, Recommender, build_model, tuned_config
+from recommend.ml.base import Recommender, build_model, config_check, tuned_config
 from recommend.ml.data import InteractionData
 from recommend.ml.device import DEFAULT_DEVICE, device_check, resolve_device
 
@@ -106,12 +106,8 @@ def new_version_id() -> str:
 
 
 def _config_check(config: Mapping[str, Mapping[str, Any]] | None) -> None:
-    """Refuse a model config that carries what the run itself passes (the device)."""
     for name, cfg in (config or {}).items():
-        misplaced = sorted(set(cfg) & set(RUNTIME_KEYS))
-        if misplaced:
-            raise ValueError(f"config of {name}: {', '.join(misplaced)} is not model configuration "
-                             "(the run passes it: --device for the device)")
+        config_check(name, cfg)
 
 
 def _validate_models(models: Sequence[str] | None) -> list[str]:
@@ -244,8 +240,6 @@ def _validation_metrics(name: str, factory, data: InteractionData, progress: boo
     fitted = metrics.pop("config", {})
     explore = (result.get("explore") or {}).get(name)
     if explore:
-        explore = dict(explore)
-        explore.pop("config", None)
         metrics["explore"] = explore
     metrics["protocol"] = result.get("protocol", {})
     metrics["split"] = "validation"

@@ -116,11 +116,16 @@ def build_model(cls: type[Recommender], config: Mapping[str, Any] | None = None,
     (device=..., cache_dir=...) that the class takes; the others are left out.
     A config that carries a runtime key is refused (ValueError)."""
     config = dict(config or {})
+    config_check(cls.name, config)
+    return cls(**config, **{k: v for k, v in runtime.items() if k in cls.runtime})
+
+
+def config_check(name: str, config: Mapping[str, Any]) -> None:
+    """ValueError when a model's config carries what the run itself passes (the device)."""
     misplaced = sorted(set(config) & set(RUNTIME_KEYS))
     if misplaced:
-        raise ValueError(f"{cls.name}: {', '.join(misplaced)} is not model configuration "
+        raise ValueError(f"config of {name}: {', '.join(misplaced)} is not model configuration "
                          "(the run passes it: --device for the device)")
-    return cls(**config, **{k: v for k, v in runtime.items() if k in cls.runtime})
 
 
 def tuned_config(defaults: Mapping[str, Any], fitted: Mapping[str, Any],

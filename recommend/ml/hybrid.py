@@ -1,7 +1,7 @@
 """The hybrid: candidates from several models, re-ranked by a LightGBM lambdarank model.
 
 As the Kaggle H&M / Instacart winners and the next-basket literature do
-(docs/evaluation.md, "Traps" 2): every base model proposes candidates (its top items
+(docs/evaluation.md, trap 2): every base model proposes candidates (its top items
 that are new to the shopper, plus everything the shopper bought before), and a
 gradient-boosted ranker orders them from features of each (shopper, item)
 pair:

@@ -13,7 +13,7 @@ target, "tgt_items" (R,), "tgt_weight" (R,) and "tgt_new" bool (R,): the target 
 not bought before that step.
 
 Why a basket is one step: every line of an invoice shares one timestamp, so the
-order inside a basket is noise (docs/evaluation.md, "Traps" 1). A step is the mean of
+order inside a basket is noise (docs/evaluation.md, trap 1). A step is the mean of
 its items' embeddings plus a learned position, the bucketed gap since the
 previous basket and the basket's size bucket; causal self-attention runs over
 steps, and step t predicts every item of basket t + 1 (a multinomial

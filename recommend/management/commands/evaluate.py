@@ -11,7 +11,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from recommend.evaluation import DataFileError, load_interactions_csv, run_evaluation, write_report
-from recommend.ml.base import RUNTIME_KEYS, build_model
+from recommend.ml.base import build_model, config_check
 from recommend.ml.device import DEFAULT_DEVICE, DEVICES, resolve_device
 from recommend.ml.registry import BASELINES, MODELS
 from recommend.services import embedding_cache_dir
@@ -54,10 +54,10 @@ def parse_config(value: str | None, names: list[str]) -> dict[str, dict]:
     if stray:
         raise CommandError(f"--config given for model(s) not in this run: {', '.join(stray)}")
     for name, c in cfg.items():
-        misplaced = sorted(set(c) & set(RUNTIME_KEYS))
-        if misplaced:
-            raise CommandError(f"--config of {name}: {', '.join(misplaced)} is not model configuration "
-                               "(use --device for the device)")
+        try:
+            config_check(name, c)
+        except ValueError as exc:
+            raise CommandError(f"--config: {exc}") from exc
     return cfg
 
 
