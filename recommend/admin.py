@@ -15,8 +15,6 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
-from recommend.ml.device import DEFAULT_DEVICE, DEVICES
-
 from . import selectors, services
 from .models import ModelVersion
 
@@ -152,7 +150,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
             try:
                 run_id = services.model_version_train_request(
                     models=models,
-                    device=request.POST.get("device", DEFAULT_DEVICE),
+                    device=request.POST.get("device", services.DEFAULT_DEVICE),
                     force=bool(request.POST.get("force")),
                 )
                 self.message_user(
@@ -186,7 +184,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         extra_context = {
             **(extra_context or {}),
             "model_names": sorted(selectors.model_classes()),
-            "devices": DEVICES,
+            "devices": services.DEVICES,
             "can_change": request.user.has_perm("recommend.change_modelversion"),
         }
         return super().changelist_view(request, extra_context)

@@ -33,6 +33,7 @@ from django.utils import timezone
 from recommend.ml.base import Recommender, build_model, config_check, tuned_config
 from recommend.ml.data import InteractionData
 from recommend.ml.device import DEFAULT_DEVICE, device_check, resolve_device
+from recommend.ml.device import DEVICES as DEVICES  # the choices of the admin's retrain form
 
 from . import selectors
 from .models import ModelVersion
