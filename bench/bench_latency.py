@@ -28,9 +28,11 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from bench._data import load_online_retail  # noqa: E402
+from recommend.ml.base import build_model  # noqa: E402
 from recommend.ml.registry import MODELS  # noqa: E402
 
-FAST_CONFIG = {"sasrec": {"epochs": 1, "device": "cpu"}}
+FAST_CONFIG = {"sasrec": {"epochs": 1}}
+EMBEDDING_CACHE = ROOT / "var" / "bench" / "embeddings"
 
 
 def main() -> None:
@@ -50,7 +52,7 @@ def main() -> None:
     results = {}
     for name in names:
         t0 = time.perf_counter()
-        model = MODELS[name](**FAST_CONFIG.get(name, {})).fit(data)
+        model = build_model(MODELS[name], FAST_CONFIG.get(name), device="cpu", cache_dir=EMBEDDING_CACHE).fit(data)
         fit_s = time.perf_counter() - t0
         model.recommend(requests[0], k=10)  # warm-up (lazy imports, caches)
         ms = []

@@ -33,6 +33,7 @@ from django.conf import settings  # noqa: E402
 from django.db import transaction  # noqa: E402
 
 from recommend import selectors, services  # noqa: E402
+from recommend.ml.device import DEVICES  # noqa: E402
 
 BASELINE = "pop"
 
@@ -72,7 +73,7 @@ def one_run(models: list[str], device: str) -> tuple[float, dict[str, float], di
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default="", help="comma-separated (default: every registered model)")
-    parser.add_argument("--device", default="cpu", choices=services.DEVICES)
+    parser.add_argument("--device", default="cpu", choices=DEVICES)
     parser.add_argument("--repeat", type=int, default=1, help="full runs to take the median of")
     parser.add_argument("--chart", default=str(ROOT / "var" / "bench" / "retrain.png"))
     args = parser.parse_args()

@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from recommend.evaluation.io import load_interactions_csv, online_retail_to_generic  # noqa: E402
-from recommend.ml.sasrec_trainer import SASRec  # noqa: E402
+from recommend.ml.device import DEFAULT_DEVICE, DEVICES, resolve_device  # noqa: E402
+from recommend.ml.sasrec import SASRec  # noqa: E402
 
 DEFAULT_CSV = ROOT / "var" / "bench" / "store_interactions.csv"
 
@@ -51,7 +52,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=DEFAULT_CSV, help="generic interactions CSV")
     ap.add_argument("--export", action="store_true", help="write the store's interactions to --data and stop")
-    ap.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    ap.add_argument("--device", default=DEFAULT_DEVICE, choices=DEVICES)
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--baseline", default="als", choices=("als", "none"))
     ap.add_argument("--seed", type=int, default=0)
@@ -67,8 +68,8 @@ def main() -> None:
     data = load_interactions_csv(args.data, seed=args.seed)
     print(f"data: {data.n_users} users, {data.n_items} items, {data.n_interactions} interactions "
           f"(read in {time.perf_counter() - t0:.1f} s)")
-    model, secs = run(data, epochs=args.epochs, device=args.device, seed=args.seed)
-    device = model.config["device_used"]
+    device = resolve_device(args.device)
+    model, secs = run(data, epochs=args.epochs, device=device, seed=args.seed)
     med = statistics.median(secs)
     print(f"sasrec ({device}): epochs {len(secs)}, seconds/epoch median {med:.2f} "
           f"(all: {', '.join(f'{s:.2f}' for s in secs)})")

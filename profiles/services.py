@@ -311,7 +311,7 @@ def portrait_update_schedule(*, customer_id: int) -> bool:
 
 
 def _embeddings_path() -> Path:
-    return Path(getattr(settings, "PORTRAIT_EMBEDDINGS_PATH", Path(settings.ARTIFACTS_DIR) / "product_embeddings.npz"))
+    return Path(settings.ARTIFACTS_DIR) / "embeddings"  # the sentence encoder's cache, shared with recommend
 
 
 def _portrait_fields() -> list[str]:

@@ -149,7 +149,9 @@ class ModelVersionAdmin(admin.ModelAdmin):
             models = [m for m in request.POST.getlist("models") if m] or None
             try:
                 run_id = services.model_version_train_request(
-                    models=models, device=request.POST.get("device", "auto"), force=bool(request.POST.get("force"))
+                    models=models,
+                    device=request.POST.get("device", services.DEFAULT_DEVICE),
+                    force=bool(request.POST.get("force")),
                 )
                 self.message_user(
                     request,

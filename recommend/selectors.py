@@ -49,10 +49,6 @@ def active_versions() -> QuerySet[ModelVersion]:
     return ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).order_by("name")
 
 
-def active_version(name: str) -> ModelVersion | None:
-    return ModelVersion.objects.filter(name=name, status=ModelVersion.Status.ACTIVE).first()
-
-
 def model_version_history(*, name: str | None = None) -> QuerySet[ModelVersion]:
     """Finished versions with their metrics, oldest first (the admin's chart)."""
     qs = ModelVersion.objects.exclude(status__in=[ModelVersion.Status.TRAINING, ModelVersion.Status.FAILED])

@@ -12,7 +12,6 @@ with one model marks its row failed and leaves the active version serving.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import logging
 import os
@@ -31,15 +30,16 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from recommend.ml.base import Recommender, tuned_config
+from recommend.ml.base import Recommender, build_model, config_check, tuned_config
 from recommend.ml.data import InteractionData
+from recommend.ml.device import DEFAULT_DEVICE, device_check, resolve_device
+from recommend.ml.device import DEVICES as DEVICES  # the choices of the admin's retrain form
 
 from . import selectors
 from .models import ModelVersion
 
 logger = logging.getLogger(__name__)
 
-DEVICES = ("auto", "cpu", "cuda")
 TRENDING_MODEL = "pop_recent"
 TMP_PREFIX = ".tmp-"
 
@@ -57,6 +57,11 @@ def train_time_limits() -> tuple[int, int]:
 
 def _keep_versions() -> int:
     return int(getattr(settings, "RECOMMEND_KEEP_VERSIONS", 5))
+
+
+def embedding_cache_dir() -> Path:
+    """Where the sentence encoder keeps product text vectors (shared with profiles' portraits)."""
+    return Path(settings.ARTIFACTS_DIR) / "embeddings"
 
 
 # -- helpers -----------------------------------------------------------------------
@@ -101,20 +106,9 @@ def new_version_id() -> str:
     return f"{timezone.now().strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
 
 
-def resolve_device(device: str) -> str:
-    """ "auto" → "cuda" when a CUDA device is present, else "cpu"."""
-    if device not in DEVICES:
-        raise ValueError(f"unknown device {device!r}; choose one of {', '.join(DEVICES)}")
-    if device == "cpu":
-        return "cpu"
-    cuda = False
-    if importlib.util.find_spec("torch") is not None:
-        import torch  # only on the training path
-
-        cuda = bool(torch.cuda.is_available())
-    if device == "cuda" and not cuda:
-        raise ValueError("--device cuda was asked for but no CUDA device is available")
-    return "cuda" if cuda else "cpu"
+def _config_check(config: Mapping[str, Mapping[str, Any]] | None) -> None:
+    for name, cfg in (config or {}).items():
+        config_check(name, cfg)
 
 
 def _validate_models(models: Sequence[str] | None) -> list[str]:
@@ -155,7 +149,7 @@ class _TqdmProgress:
 def model_version_train(
     *,
     models: Sequence[str] | None = None,
-    device: str = "auto",
+    device: str = DEFAULT_DEVICE,
     force: bool = False,
     run_id: str | None = None,
     config: Mapping[str, Mapping[str, Any]] | None = None,
@@ -163,8 +157,9 @@ def model_version_train(
 ) -> list[ModelVersion]:
     """Train, evaluate, save and (if it does not regress) promote each model.
 
-    models: registry names (default: all). device: auto|cpu|cuda, passed to
-    each model's config as "device". force: promote even if validation NDCG@10
+    models: registry names (default: all). device: auto|cpu|cuda, resolved here
+    once (auto: CUDA when present), passed to the models that take one and
+    recorded on each ModelVersion. force: promote even if validation NDCG@10
     regresses. run_id: the idempotency key (the Celery task id); a model that
     this run already trained is not trained again, and a row this run left
     "training" (its worker died) is marked failed and trained anew.
@@ -173,6 +168,7 @@ def model_version_train(
     stray = sorted(set(config or {}) - set(names))
     if stray:
         raise ValueError(f"config given for model(s) not in this run: {', '.join(stray)}")
+    _config_check(config)
     resolved_device = resolve_device(device)  # bad input stops here, before any write
     run_id = run_id or uuid.uuid4().hex
     model_version_fail_stale()
@@ -206,13 +202,12 @@ def model_version_train(
         for name in todo:
             if outer is not None:
                 outer.set_postfix_str(name)
-            cfg = {**dict((config or {}).get(name, {})), "device": device}
             versions.append(
                 _train_one(
                     name=name,
                     data=data,
                     snapshot=snapshot,
-                    cfg=cfg,
+                    cfg=dict((config or {}).get(name, {})),
                     device=resolved_device,
                     run_id=run_id,
                     force=force,
@@ -237,22 +232,19 @@ def _snapshot(until: datetime | None = None) -> InteractionData:
     return data
 
 
-def _validation_metrics(name: str, factory, data: InteractionData, progress: bool) -> dict[str, Any]:
+def _validation_metrics(name: str, factory, data: InteractionData, progress: bool) -> tuple[dict, dict]:
+    """The harness on the temporal validation split: (metrics, the config the model was fitted with)."""
     from recommend.evaluation import run_evaluation
 
     result = run_evaluation(data, {name: factory}, protocol="temporal", split="validation", progress=progress)
     metrics = dict(result["models"][name])
+    fitted = metrics.pop("config", {})
     explore = (result.get("explore") or {}).get(name)
     if explore:
         metrics["explore"] = explore
     metrics["protocol"] = result.get("protocol", {})
     metrics["split"] = "validation"
-    return _json_safe(metrics)
-
-
-def _remember(into: list, model: Recommender) -> Recommender:
-    into.append(model)
-    return model
+    return _json_safe(metrics), fitted
 
 
 def _train_one(
@@ -284,17 +276,17 @@ def _train_one(
     final, tmp = root / version_id, root / f"{TMP_PREFIX}{version_id}"
     started = time.monotonic()
     bar = _TqdmProgress(name) if progress else None
+    runtime = {"device": device, "cache_dir": embedding_cache_dir()}
     try:
         serving_cfg = dict(cfg)
         metrics = {}
         if evaluate:
-            evaluated: list[Recommender] = []
-            metrics = _validation_metrics(name, lambda: _remember(evaluated, cls(**cfg)), data, progress)
+            metrics, fitted = _validation_metrics(name, lambda: build_model(cls, cfg, **runtime), data, progress)
             # hyperparameters the validation fit tuned itself (EASE's l2, the hybrid's base settings)
             # are kept: the served model has the settings its metrics were measured with, tuned once
-            serving_cfg = tuned_config(cls(**cfg).config, evaluated[-1].config if evaluated else {}, cfg)
+            serving_cfg = tuned_config(cls.defaults, fitted, cfg)
         fit_started = time.monotonic()
-        model = cls(**serving_cfg).fit(data, progress=bar)
+        model = build_model(cls, serving_cfg, **runtime).fit(data, progress=bar)
         if evaluate:
             metrics["serving_fit_seconds"] = round(time.monotonic() - fit_started, 3)
         tmp.mkdir(parents=True, exist_ok=False)
@@ -500,16 +492,16 @@ def model_version_prune(*, name: str, keep: int | None = None) -> int:
 def model_version_train_request(
     *,
     models: Sequence[str] | None = None,
-    device: str = "auto",
+    device: str = DEFAULT_DEVICE,
     force: bool = False,
     config: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> str:
     """Queue a training run on the "ml" queue once the current transaction
     commits. Returns the run id (also the Celery task id)."""
     names = _validate_models(models)
-    if device not in DEVICES:  # CUDA itself is checked on the ml worker, which may have a GPU
-        raise ValueError(f"unknown device {device!r}; choose one of {', '.join(DEVICES)}")
-    from .tasks import model_version_train_task
+    _config_check(config)
+    device_check(device)  # resolved on the ml worker, which may have the GPU this machine lacks
+    from .tasks import model_version_train
 
     run_id = uuid.uuid4().hex
     kwargs = {
@@ -519,7 +511,7 @@ def model_version_train_request(
         "run_id": run_id,
         "config": _json_safe(dict(config or {})),
     }
-    transaction.on_commit(lambda: model_version_train_task.apply_async(kwargs=kwargs, task_id=run_id))
+    transaction.on_commit(lambda: model_version_train.apply_async(kwargs=kwargs, task_id=run_id))
     return run_id
 
 
@@ -535,7 +527,7 @@ def trending_refresh(*, run_id: str | None = None) -> ModelVersion:
         name=TRENDING_MODEL,
         data=data,
         snapshot=snapshot_summary(data),
-        cfg={"device": "cpu"},
+        cfg={},
         device="cpu",
         run_id=run_id,
         force=True,

@@ -21,13 +21,12 @@ app.conf.beat_schedule = {
     },
     # Nightly at 02:30 (CELERY_TIMEZONE): retrain every registered model, promote what does not regress.
     "recommend-nightly-retrain": {
-        "task": "recommend.tasks.model_version_train_task",
+        "task": "recommend.tasks.model_version_train",
         "schedule": crontab(hour=2, minute=30),
-        "kwargs": {"device": "auto"},
     },
     # Hourly at minute 5: refit the time-decayed popularity ("pop_recent") on the latest purchases.
     "recommend-hourly-trending": {
-        "task": "recommend.tasks.trending_refresh_task",
+        "task": "recommend.tasks.trending_refresh",
         "schedule": crontab(minute=5),
     },
 }

@@ -132,9 +132,10 @@ def run_evaluation(data: InteractionData, models: Mapping[str, Callable[[], Reco
     Each model is built, fitted on the split's training data only, and scores the
     test cases once (in batches of `batch_size` histories). Returns the
     metrics.json structure: {"dataset", "protocol", "models", and for temporal
-    "explore"}. `cutoff` is Unix seconds (temporal only); split="validation"
-    evaluates on a split carved from the training period (the test period is
-    never read)."""
+    "explore"}; each model's entry holds its metrics and, under "config", the
+    config it was fitted with (what it tuned itself included). `cutoff` is Unix
+    seconds (temporal only); split="validation" evaluates on a split carved from
+    the training period (the test period is never read)."""
     ks = tuple(sorted({int(k) for k in ks}))
     if not ks or ks[0] <= 0:
         raise ValueError("ks must be positive integers")
@@ -142,58 +143,20 @@ def run_evaluation(data: InteractionData, models: Mapping[str, Callable[[], Reco
         raise ValueError("no models to evaluate")
     sp = make_split(data, protocol=protocol, cutoff=cutoff, split=split, sampled=sampled,
                     n_negatives=n_negatives, seed=seed)
-    title_vecs = _title_vectors(data)
-    cases = sp.cases
-    explore = sp.explore if sp.explore is not None and len(sp.explore) else None
-    # the explore view holds a subset of the same users with the same histories and `now`:
-    # its cases reuse the scores of the main view (each history is scored once per model)
-    main_of_user = {int(u): i for i, u in enumerate(cases.users)}
-    explore_main = (np.array([main_of_user[int(u)] for u in explore.users], dtype=np.int64)
-                    if explore is not None else np.zeros(0, dtype=np.int64))
+    views = _Views.of(sp)
+    extra = {"_title_vectors": _title_vectors(data)}
     result: dict = {"dataset": dataset_stats(data),
                     "protocol": {**sp.info, "ks": list(ks), "batch_size": batch_size, "bootstrap": n_bootstrap},
                     "models": {}}
     if sp.explore is not None:
         result["explore"] = {}
-    kmax = max(ks)
     per_case: dict[str, dict[str, np.ndarray]] = {"models": {}, "explore": {}}  # NDCG@10 per case, for pairs
     bar = tqdm(total=len(models), desc="models", unit="model", disable=not progress)
     for name, factory in models.items():
         model = factory()
-        fit_bar = tqdm(desc=f"fit {name}", disable=not progress, leave=False)
-
-        def report(stage: str, done: int, total: int, _bar=fit_bar, _name=name) -> None:
-            _bar.set_description(f"fit {_name}: {stage}")
-            _bar.total = total
-            _bar.n = done
-            _bar.refresh()
-
-        t0 = time.perf_counter()
-        model.fit(sp.train, progress=report)
-        fit_seconds = time.perf_counter() - t0
-        fit_bar.close()
-        score_seconds = 0.0
-        acc = _Accumulator(len(cases), ks)
-        acc_explore = _Accumulator(len(explore), ks) if explore is not None else None
-        for a in tqdm(range(0, len(cases), batch_size), desc=f"score {name}", disable=not progress, leave=False):
-            idx = np.arange(a, min(a + batch_size, len(cases)))
-            t1 = time.perf_counter()
-            # temporal: every case shares now = cutoff; leave-last: now=None, i.e. each
-            # history's own last time (the interface default), so batches stay batches
-            now = float(cases.now[idx[0]]) if protocol == "temporal" else None
-            scores = model.score([cases.histories[i] for i in idx], now=now)
-            score_seconds += time.perf_counter() - t1
-            if scores.shape != (len(idx), sp.train.n_items + 1):
-                raise ValueError(f"model {name!r} returned scores of shape {scores.shape}, "
-                                 f"expected {(len(idx), sp.train.n_items + 1)}")
-            acc.add(idx, _top_k_batch(_restrict(scores, cases, idx), kmax), [cases.truth[i] for i in idx])
-            if acc_explore is not None:
-                e_idx = np.flatnonzero((explore_main >= idx[0]) & (explore_main <= idx[-1]))
-                if len(e_idx):
-                    sub = scores[explore_main[e_idx] - idx[0]]
-                    acc_explore.add(e_idx, _top_k_batch(_restrict(sub, explore, e_idx), kmax),
-                                    [explore.truth[j] for j in e_idx])
-        extra = {"_title_vectors": title_vecs}
+        fit_seconds = _fit(model, name, sp.train, progress=progress)
+        acc, acc_explore, score_seconds = _score(model, name, sp, views, ks, protocol=protocol,
+                                                 batch_size=batch_size, progress=progress)
         result["models"][name] = _summarise(acc, sp, seed=seed, n_boot=n_bootstrap,
                                             extra={**extra, "fit_seconds": round(fit_seconds, 3)})
         if acc_explore is not None:
@@ -203,14 +166,91 @@ def run_evaluation(data: InteractionData, models: Mapping[str, Callable[[], Reco
             if acc_explore is not None:
                 per_case["explore"][name] = acc_explore.values[("ndcg", CI_K)]
         result["models"][name]["score_seconds"] = round(score_seconds, 3)
-        if hasattr(model, "config"):
-            result["models"][name]["config"] = {k: v for k, v in model.config.items()
-                                                if isinstance(v, int | float | str | bool | None)}
+        result["models"][name]["config"] = _plain(model.config)
         bar.update(1)
     bar.close()
     result["paired"] = {view: paired_differences(values, seed=seed, n_boot=n_bootstrap)
                         for view, values in per_case.items() if len(values) > 1}
     return result
+
+
+class _Views:
+    """The cases a split is scored on: the main view, and the explore view (temporal) of a
+    subset of the same users with the same histories and `now`, whose cases reuse the main
+    view's scores (each history is scored once per model): explore_main[j] is the main case
+    of explore case j."""
+
+    def __init__(self, cases: Cases, explore: Cases | None, explore_main: np.ndarray) -> None:
+        self.cases, self.explore, self.explore_main = cases, explore, explore_main
+
+    @classmethod
+    def of(cls, sp: Split) -> "_Views":
+        cases = sp.cases
+        explore = sp.explore if sp.explore is not None and len(sp.explore) else None
+        main_of_user = {int(u): i for i, u in enumerate(cases.users)}
+        explore_main = (np.array([main_of_user[int(u)] for u in explore.users], dtype=np.int64)
+                        if explore is not None else np.zeros(0, dtype=np.int64))
+        return cls(cases, explore, explore_main)
+
+
+def _fit(model: Recommender, name: str, train: InteractionData, *, progress: bool) -> float:
+    """Fit on the split's training data, with a progress bar of the model's stages; returns seconds."""
+    fit_bar = tqdm(desc=f"fit {name}", disable=not progress, leave=False)
+
+    def report(stage: str, done: int, total: int) -> None:
+        fit_bar.set_description(f"fit {name}: {stage}")
+        fit_bar.total = total
+        fit_bar.n = done
+        fit_bar.refresh()
+
+    t0 = time.perf_counter()
+    model.fit(train, progress=report)
+    seconds = time.perf_counter() - t0
+    fit_bar.close()
+    return seconds
+
+
+def _score(model: Recommender, name: str, sp: Split, views: _Views, ks: Sequence[int], *, protocol: str,
+           batch_size: int, progress: bool) -> tuple[_Accumulator, _Accumulator | None, float]:
+    """Score every case in batches and collect the metrics of both views; returns the two
+    accumulators (explore: None without that view) and the seconds spent scoring."""
+    cases, explore, explore_main = views.cases, views.explore, views.explore_main
+    kmax = max(ks)
+    acc = _Accumulator(len(cases), ks)
+    acc_explore = _Accumulator(len(explore), ks) if explore is not None else None
+    seconds = 0.0
+    for a in tqdm(range(0, len(cases), batch_size), desc=f"score {name}", disable=not progress, leave=False):
+        idx = np.arange(a, min(a + batch_size, len(cases)))
+        t1 = time.perf_counter()
+        # temporal: every case shares now = cutoff; leave-last: now=None, i.e. each
+        # history's own last time (the interface default), so batches stay batches
+        now = float(cases.now[idx[0]]) if protocol == "temporal" else None
+        scores = model.score([cases.histories[i] for i in idx], now=now)
+        seconds += time.perf_counter() - t1
+        if scores.shape != (len(idx), sp.train.n_items + 1):
+            raise ValueError(f"model {name!r} returned scores of shape {scores.shape}, "
+                             f"expected {(len(idx), sp.train.n_items + 1)}")
+        acc.add(idx, _top_k_batch(_restrict(scores, cases, idx), kmax), [cases.truth[i] for i in idx])
+        if acc_explore is not None:
+            e_idx = np.flatnonzero((explore_main >= idx[0]) & (explore_main <= idx[-1]))
+            if len(e_idx):
+                sub = scores[explore_main[e_idx] - idx[0]]
+                acc_explore.add(e_idx, _top_k_batch(_restrict(sub, explore, e_idx), kmax),
+                                [explore.truth[j] for j in e_idx])
+    return acc, acc_explore, seconds
+
+
+def _plain(value):
+    """A config as plain JSON values (numpy scalars and arrays become numbers and lists)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
 
 
 def paired_differences(per_case: Mapping[str, np.ndarray], *, seed: int = 0, n_boot: int = 1000) -> dict:

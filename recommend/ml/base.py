@@ -8,9 +8,10 @@ save and load one artifact folder.
 
 from __future__ import annotations
 
+import copy
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -19,16 +20,30 @@ import numpy as np
 from .data import History, InteractionData
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+RUNTIME_KEYS = ("device", "cache_dir")  # lent by the caller's machine, never configuration
 
 
 class Recommender(ABC):
-    """Base class. Subclasses set `name`, implement fit/score/_state/_load_state."""
+    """Base class. Subclasses set `name` and `defaults`, implement fit/score/_state/_load_state.
+
+    Configuration has one convention: `defaults` maps every hyperparameter to its
+    default (None: the model tunes it in fit and writes the choice back into
+    `config`), and `config` is the defaults updated with what the caller passed,
+    plus what fit learned about itself (a tuned value, the best epoch). A saved
+    model is rebuilt from its `config` alone.
+
+    What the machine lends a model is not configuration: `runtime` names the
+    keyword arguments a class takes for it ("device": the resolved torch device,
+    "cpu" or "cuda"; "cache_dir": the sentence encoder's cache folder). They are
+    never saved in `config`; `build_model` passes each class only those it takes."""
 
     name: ClassVar[str] = "base"
+    defaults: ClassVar[Mapping[str, Any]] = {}
+    runtime: ClassVar[tuple[str, ...]] = ()
     n_items: int = 0
 
     def __init__(self, **config: Any) -> None:
-        self.config: dict[str, Any] = dict(config)
+        self.config: dict[str, Any] = {**copy.deepcopy(dict(self.defaults)), **config}
 
     # -- training -------------------------------------------------------------
     @abstractmethod
@@ -85,7 +100,7 @@ class Recommender(ABC):
         meta = json.loads((path / "config.json").read_text())
         if meta["name"] != cls.name:
             raise ValueError(f"{path} holds a {meta['name']!r} model, not {cls.name!r}")
-        model = cls(**meta["config"])
+        model = cls(**{k: v for k, v in meta["config"].items() if k not in cls.runtime})
         model.n_items = int(meta["n_items"])
         with np.load(path / "arrays.npz", allow_pickle=False) as npz:
             model._load_state({k: npz[k] for k in npz.files})
@@ -96,7 +111,25 @@ class Recommender(ABC):
         """Hook for models with extra files (torch weights)."""
 
 
-def tuned_config(defaults: dict[str, Any], fitted: dict[str, Any], requested: dict[str, Any]) -> dict[str, Any]:
+def build_model(cls: type[Recommender], config: Mapping[str, Any] | None = None, **runtime: Any) -> Recommender:
+    """An unfitted `cls` with this config, given those of the runtime arguments
+    (device=..., cache_dir=...) that the class takes; the others are left out.
+    A config that carries a runtime key is refused (ValueError)."""
+    config = dict(config or {})
+    config_check(cls.name, config)
+    return cls(**config, **{k: v for k, v in runtime.items() if k in cls.runtime})
+
+
+def config_check(name: str, config: Mapping[str, Any]) -> None:
+    """ValueError when a model's config carries what the run itself passes (the device)."""
+    misplaced = sorted(set(config) & set(RUNTIME_KEYS))
+    if misplaced:
+        raise ValueError(f"config of {name}: {', '.join(misplaced)} is not model configuration "
+                         "(the run passes it: --device for the device)")
+
+
+def tuned_config(defaults: Mapping[str, Any], fitted: Mapping[str, Any],
+                 requested: Mapping[str, Any]) -> dict[str, Any]:
     """The config to fit the same model again (on more data) without tuning again:
     `requested`, plus every hyperparameter whose default is None (the model tunes it
     in fit, as EASE's l2) set to the value the earlier fit chose (`fitted`)."""

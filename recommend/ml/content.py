@@ -11,12 +11,14 @@ an item, so they give never-bought (new) items a place: cold start, and
   bigrams plus character n-grams within words (so "T-LIGHT" and "TLIGHT"
   still meet).
 - `EmbeddingContent` ("minilm"): all-MiniLM-L6-v2 sentence embeddings from the
-  installed weights, through `text_encoder.encode` (disk-cached by text hash).
+  installed weights, through `core.text_encoder` (cached on disk by text in the
+  `cache_dir` the caller lends it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -38,9 +40,6 @@ def item_texts(data: InteractionData) -> list[str]:
 
 class _ContentBase(Recommender):
     defaults: ClassVar[dict[str, Any]] = {"half_life_days": 60.0}
-
-    def __init__(self, **config: Any) -> None:
-        super().__init__(**{**self.defaults, **config})
 
     def _profile_weights(self, history: History, now: float | None) -> tuple[np.ndarray, np.ndarray]:
         """Unique items of the history and their time-decayed weights."""
@@ -103,17 +102,19 @@ class TfidfContent(_ContentBase):
 
 class EmbeddingContent(_ContentBase):
     name: ClassVar[str] = "minilm"
-    defaults: ClassVar[dict[str, Any]] = {"half_life_days": 60.0, "cache_dir": None}
+    defaults: ClassVar[dict[str, Any]] = {"half_life_days": 60.0}
+    runtime: ClassVar[tuple[str, ...]] = ("cache_dir",)
 
-    def __init__(self, **config: Any) -> None:
+    def __init__(self, *, cache_dir: str | Path | None = None, **config: Any) -> None:
         super().__init__(**config)
+        self.cache_dir = cache_dir  # where the sentence encoder keeps its vectors (None: nowhere)
         self._emb: np.ndarray | None = None  # float32 (n_items + 1, 384), row 0 zeros
 
     def fit(self, data: InteractionData, *, progress: Progress | None = None) -> "EmbeddingContent":
-        from .text_encoder import encode
+        from core.text_encoder import TextEncoder
 
         self.n_items = data.n_items
-        self._emb = encode(item_texts(data), cache_dir=self.config.get("cache_dir"))
+        self._emb = TextEncoder(cache_dir=self.cache_dir).encode(item_texts(data))
         if progress:
             progress("minilm", 1, 1)
         return self

@@ -7,6 +7,7 @@ Dense (n_items + 1)² float32 weights: fine for catalogs up to ~20k items.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -34,10 +35,7 @@ class EASE(Recommender):
     kept in config["l2"] and the grid's scores in config["l2_scores"]."""
 
     name = "ease"
-
-    def __init__(self, *, l2: float | None = None, l2_grid: Sequence[float] = (50, 200, 500, 1000, 3000),
-                 **config) -> None:
-        super().__init__(l2=l2, l2_grid=list(l2_grid), **config)
+    defaults: ClassVar[dict[str, Any]] = {"l2": None, "l2_grid": [50, 200, 500, 1000, 3000]}
 
     @staticmethod
     def _gram(x) -> np.ndarray:

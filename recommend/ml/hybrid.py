@@ -1,7 +1,7 @@
 """The hybrid: candidates from several models, re-ranked by a LightGBM lambdarank model.
 
 As the Kaggle H&M / Instacart winners and the next-basket literature do
-(docs/EVALUATION.md): every base model proposes candidates (its top items
+(docs/evaluation.md, trap 2): every base model proposes candidates (its top items
 that are new to the shopper, plus everything the shopper bought before), and a
 gradient-boosted ranker orders them from features of each (shopper, item)
 pair:
@@ -34,13 +34,15 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .base import Progress, Recommender, mask_padding, tuned_config
+from .base import Progress, Recommender, build_model, mask_padding, tuned_config
 from .data import History, InteractionData
 
 log = logging.getLogger(__name__)
 DAY = 86400.0
 HISTORY_FEATURES = ("in_history", "baskets_with", "units", "decayed", "last1", "last3", "days_since",
                     "mean_gap", "due_ratio")
+# the rows of history_features(), named
+IN_HISTORY, BASKETS_WITH, UNITS, DECAYED, LAST1, LAST3, DAYS_SINCE, MEAN_GAP, DUE_RATIO = range(len(HISTORY_FEATURES))
 USER_FEATURES = ("u_baskets", "u_items", "u_basket_size", "u_days_since")
 ITEM_FEATURES = ("i_pop", "i_pop30", "i_trend", "i_buyers", "i_price", "price_ratio", "cat_affinity", "i_age",
                  "i_idle")
@@ -92,7 +94,7 @@ class _ItemStats:
 def history_features(h: History, now: float, n1: int, stats: _ItemStats) -> tuple[np.ndarray, np.ndarray]:
     """Per-item features of one history: float64 (len(HISTORY_FEATURES), n1) and user (len(USER_FEATURES),)."""
     f = np.zeros((len(HISTORY_FEATURES), n1))
-    f[6:] = np.nan
+    f[[DAYS_SINCE, MEAN_GAP, DUE_RATIO]] = np.nan  # missing for items never bought (or bought once)
     if len(h) == 0:
         return f, np.array([0.0, 0.0, np.nan, np.nan])
     items, times, qty = h.items, h.times, h.qty.astype(np.float64)
@@ -100,21 +102,21 @@ def history_features(h: History, now: float, n1: int, stats: _ItemStats) -> tupl
     n_b = int(bid[-1]) + 1
     pair = np.unique(items * (n_b + 1) + bid)
     p_item, p_b = pair // (n_b + 1), pair % (n_b + 1)
-    f[0, items] = 1.0
-    f[1] = np.bincount(p_item, minlength=n1)
-    f[2] = np.log1p(np.bincount(items, weights=qty, minlength=n1))
-    f[3] = np.bincount(items, weights=0.5 ** (np.maximum(now - times, 0) / (90 * DAY)), minlength=n1)
-    f[4] = np.bincount(p_item[p_b == n_b - 1], minlength=n1)
-    f[5] = np.bincount(p_item[p_b >= n_b - 3], minlength=n1)
+    f[IN_HISTORY, items] = 1.0
+    f[BASKETS_WITH] = np.bincount(p_item, minlength=n1)
+    f[UNITS] = np.log1p(np.bincount(items, weights=qty, minlength=n1))
+    f[DECAYED] = np.bincount(items, weights=0.5 ** (np.maximum(now - times, 0) / (90 * DAY)), minlength=n1)
+    f[LAST1] = np.bincount(p_item[p_b == n_b - 1], minlength=n1)
+    f[LAST3] = np.bincount(p_item[p_b >= n_b - 3], minlength=n1)
     last = np.full(n1, -np.inf)
     np.maximum.at(last, items, times)
     first = np.full(n1, np.inf)
     np.minimum.at(first, items, times)
     seen = np.isfinite(last)
-    f[6, seen] = (now - last[seen]) / DAY
-    multi = f[1] > 1
-    f[7, multi] = (last[multi] - first[multi]) / (f[1, multi] - 1) / DAY
-    f[8, multi] = f[6, multi] / np.maximum(f[7, multi], 1.0)
+    f[DAYS_SINCE, seen] = (now - last[seen]) / DAY
+    multi = f[BASKETS_WITH] > 1
+    f[MEAN_GAP, multi] = (last[multi] - first[multi]) / (f[BASKETS_WITH, multi] - 1) / DAY
+    f[DUE_RATIO, multi] = f[DAYS_SINCE, multi] / np.maximum(f[MEAN_GAP, multi], 1.0)
     u = np.array([n_b, len(np.unique(items)), len(items) / n_b, (now - times[-1]) / DAY])
     return f, u
 
@@ -132,8 +134,11 @@ class Hybrid(Recommender):
         "seed": 0,
     }
 
-    def __init__(self, **config: Any) -> None:
-        super().__init__(**{**self.defaults, **config})
+    runtime: ClassVar[tuple[str, ...]] = ("device", "cache_dir")  # lent to the bases that take them
+
+    def __init__(self, *, device: str = "cpu", cache_dir: str | Path | None = None, **config: Any) -> None:
+        super().__init__(**config)
+        self.device, self.cache_dir = device, cache_dir
         self.bases_: dict[str, Recommender] = {}
         self.stats_: _ItemStats | None = None
         self.ranker_ = None  # lightgbm.Booster
@@ -148,11 +153,9 @@ class Hybrid(Recommender):
             if cls is None or cls is Hybrid:
                 log.warning("hybrid: base model %r is unknown; skipped", name)
                 continue
-            cfg = dict(configs.get(name, {}))
-            if "device" in self.config and name == "sasrec":
-                cfg.setdefault("device", self.config["device"])
             try:
-                fitted[name] = cls(**cfg).fit(data)
+                fitted[name] = build_model(cls, configs.get(name), device=self.device,
+                                           cache_dir=self.cache_dir).fit(data)
             except Exception as exc:  # a failing base model degrades the hybrid, never breaks it
                 log.warning("hybrid: base model %r failed to fit (%s); skipped", name, exc)
             if progress:
@@ -175,14 +178,14 @@ class Hybrid(Recommender):
         for r, h in enumerate(histories):
             ref = now if now is not None else (float(h.times[-1]) if len(h) else 0.0)
             hf, uf = history_features(h, ref, n1, stats)
-            bought = np.flatnonzero(hf[0])
+            bought = np.flatnonzero(hf[IN_HISTORY])
             if len(bought) > n_hist:
-                bought = bought[np.argsort(-hf[3, bought], kind="stable")[:n_hist]]
+                bought = bought[np.argsort(-hf[DECAYED, bought], kind="stable")[:n_hist]]
             cand = [bought]
             for sc in base_scores.values():
                 row = sc[r].copy()
                 row[0] = -np.inf
-                row[hf[0] > 0] = -np.inf
+                row[hf[IN_HISTORY] > 0] = -np.inf
                 k = min(n_new, int(np.isfinite(row).sum()))
                 if k > 0:
                     cand.append(np.argpartition(-row, k - 1)[:k])
@@ -246,7 +249,7 @@ class Hybrid(Recommender):
         requested = {k: dict(v) for k, v in (self.config["base_configs"] or {}).items()}
         inner_bases = self._fit_bases(inner, requested, progress)
         # what a base tuned on the inner data (EASE's l2) it keeps on all the data: tuned once
-        tuned = {name: tuned_config(type(m)(**requested.get(name, {})).config, m.config, requested.get(name, {}))
+        tuned = {name: tuned_config(type(m).defaults, m.config, requested.get(name, {}))
                  for name, m in inner_bases.items()}
         inner_stats = _ItemStats.from_data(inner)
         xs, ys, groups = [], [], []

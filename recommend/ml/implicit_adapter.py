@@ -10,6 +10,7 @@ seeded steps of BPR gradient ascent on the user vector, the item factors fixed.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -76,11 +77,9 @@ class ALS(_ImplicitModel):
 
     name = "als"
 
-    # defaults chosen on the temporal validation split of the store (docs/evaluation.md)
-    def __init__(self, *, factors: int = 128, regularization: float = 1.0, alpha: float = 1.0,
-                 iterations: int = 15, seed: int = 0, **config) -> None:
-        super().__init__(factors=factors, regularization=regularization, alpha=alpha, iterations=iterations,
-                         seed=seed, **config)
+    # chosen on the temporal validation split of the store (docs/evaluation.md)
+    defaults: ClassVar[dict[str, Any]] = {"factors": 128, "regularization": 1.0, "alpha": 1.0, "iterations": 15,
+                                          "seed": 0}
 
     def _model(self):
         from implicit.cpu.als import AlternatingLeastSquares
@@ -124,12 +123,8 @@ class BPR(_ImplicitModel):
 
     name = "bpr"
 
-    def __init__(self, *, factors: int = 64, learning_rate: float = 0.05, regularization: float = 0.01,
-                 iterations: int = 100, fold_in_steps: int = 50, fold_in_rate: float = 0.5, seed: int = 0,
-                 **config) -> None:
-        super().__init__(factors=factors, learning_rate=learning_rate, regularization=regularization,
-                         iterations=iterations, fold_in_steps=fold_in_steps, fold_in_rate=fold_in_rate,
-                         seed=seed, **config)
+    defaults: ClassVar[dict[str, Any]] = {"factors": 64, "learning_rate": 0.05, "regularization": 0.01,
+                                          "iterations": 100, "fold_in_steps": 50, "fold_in_rate": 0.5, "seed": 0}
 
     def fit(self, data: InteractionData, *, progress: Progress | None = None) -> "BPR":
         from implicit.cpu.bpr import BayesianPersonalizedRanking

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -20,9 +21,7 @@ class ItemKNN(Recommender):
 
     name = "itemknn"
 
-    def __init__(self, *, neighbors: int = 100, shrink: float = 10.0, half_life_days: float | None = None,
-                 chunk: int = 2048, **config) -> None:
-        super().__init__(neighbors=neighbors, shrink=shrink, half_life_days=half_life_days, chunk=chunk, **config)
+    defaults: ClassVar[dict[str, Any]] = {"neighbors": 100, "shrink": 10.0, "half_life_days": None, "chunk": 2048}
 
     def fit(self, data: InteractionData, *, progress: Progress | None = None) -> "ItemKNN":
         self.n_items = n = data.n_items

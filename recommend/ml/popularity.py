@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -44,8 +45,7 @@ class RecentPopularity(Popularity):
 
     name = "pop_recent"
 
-    def __init__(self, *, half_life_days: float = 14.0, **config) -> None:
-        super().__init__(half_life_days=half_life_days, **config)
+    defaults: ClassVar[dict[str, Any]] = {"half_life_days": 14.0}
 
     def fit(self, data: InteractionData, *, progress: Progress | None = None) -> "RecentPopularity":
         self.n_items = data.n_items

@@ -10,7 +10,7 @@ from .implicit_adapter import ALS, BPR
 from .knn import ItemKNN
 from .popularity import Popularity, RecentPopularity
 from .repeat import RepeatPurchase
-from .sasrec_trainer import SASRec
+from .sasrec import SASRec
 from .tifu import TIFUKNN
 
 MODELS: dict[str, type[Recommender]] = {

@@ -4,6 +4,7 @@ frequency, time-decayed), padded with popular items so it always fills k slots."
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -20,8 +21,7 @@ class RepeatPurchase(Recommender):
 
     name = "repeat"
 
-    def __init__(self, *, half_life_days: float = 90.0, **config) -> None:
-        super().__init__(half_life_days=half_life_days, **config)
+    defaults: ClassVar[dict[str, Any]] = {"half_life_days": 90.0}
 
     def fit(self, data: InteractionData, *, progress: Progress | None = None) -> "RepeatPurchase":
         self.n_items = data.n_items

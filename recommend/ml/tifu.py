@@ -40,7 +40,7 @@ class TIFUKNN(Recommender):
     }
 
     def __init__(self, **config: Any) -> None:
-        super().__init__(**{**self.defaults, **config})
+        super().__init__(**config)
         self._user_vectors: sp.csr_matrix | None = None
         self._user_norms: np.ndarray | None = None
 

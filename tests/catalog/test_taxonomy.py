@@ -1,10 +1,12 @@
 import gzip
 from collections import Counter
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from django.conf import settings
 
+from catalog import taxonomy
 from catalog.taxonomy import CATEGORY_NAMES, OTHER, assign_categories, match_rule
 
 
@@ -54,3 +56,44 @@ def test_on_the_real_names_categories_are_15_to_40_and_other_is_small():
     assert 15 <= len(counts) <= 40
     assert counts[OTHER] < 0.10 * len(names)
     assert max(counts.values()) < 0.2 * len(names)  # no catch-all bucket
+
+
+EXPECTED = Path(__file__).with_name("data") / "taxonomy_expected.csv.gz"
+
+
+def _expected() -> pd.DataFrame:
+    """stock_code, name, category of every product the import makes from the real data set, as the
+    taxonomy assigned them when its rules were still Python tuples (before catalog/data/taxonomy.toml)."""
+    return pd.read_csv(EXPECTED, dtype=str, keep_default_na=False)
+
+
+def test_the_table_puts_every_real_product_in_the_category_it_had():
+    expected = _expected()
+    got = assign_categories(expected["name"].tolist())  # the import passes its names sorted by stock code
+    changed = expected.assign(now=got).query("category != now")
+    assert changed.empty, f"{len(changed)} products changed category:\n{changed.head(20).to_string()}"
+    assert expected["category"].nunique() >= 15
+
+
+def test_a_broken_table_is_refused_with_its_reason(tmp_path):
+    bad = tmp_path / "taxonomy.toml"
+    bad.write_text('other = "Other"\nfallback_min_similarity = 0.1\nstop_words = []\n'
+                   '[[category]]\nname = "Mugs"\ndescription = "d"\nkeywords = []\n')
+    with pytest.raises(ValueError, match="without keywords: Mugs"):
+        taxonomy._load(bad)
+    bad.write_text('other = "Other"\nfallback_min_similarity = 0.1\nstop_words = []\n'
+                   '[[category]]\nname = "Other"\ndescription = "d"\nkeywords = ["X"]\n')
+    with pytest.raises(ValueError, match="unique"):
+        taxonomy._load(bad)
+
+
+@pytest.mark.slow
+def test_the_import_gives_every_product_the_category_it_had():
+    from shop.importing import history_parse
+
+    parsed = history_parse(settings.DATASET_PATH)
+    got = pd.DataFrame([(p.stock_code, p.category) for p in parsed.products], columns=["stock_code", "category"])
+    merged = _expected().merge(got, on="stock_code", how="outer", suffixes=("", "_now"), indicator=True)
+    assert (merged["_merge"] == "both").all(), "the import makes other products than before"
+    changed = merged[merged["category"] != merged["category_now"]]
+    assert changed.empty, f"{len(changed)} products changed category:\n{changed.head(20).to_string()}"

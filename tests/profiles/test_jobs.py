@@ -31,13 +31,13 @@ def test_build_portraits_covers_every_customer(capsys):
 
 @pytest.mark.django_db
 def test_build_portraits_writes_interest_embeddings(tmp_path, settings):
-    settings.PORTRAIT_EMBEDDINGS_PATH = tmp_path / "emb.npz"
+    settings.ARTIFACTS_DIR = tmp_path / "artifacts"
     customer = CustomerFactory()
     purchase(customer, ProductFactory(name="RED HEART CANDLE HOLDER"))
     services.portraits_build_all(embeddings=True)
     vec = Portrait.objects.get(customer=customer).embedding_vector
     assert vec.shape == (384,) and abs(float((vec**2).sum()) - 1) < 1e-4
-    assert (tmp_path / "emb.npz").exists()
+    assert len(list((tmp_path / "artifacts" / "embeddings").rglob("*.npy"))) == 1  # one product text, cached
     # the incremental update reads the cached vectors (it never loads the model)
     purchase(customer, ProductFactory(name="BLUE SPOTTY MUG"), order="O2")
     again = services.portrait_build(customer_id=customer.pk).embedding_vector

@@ -27,11 +27,9 @@ NAME = "test_tinypop"
 
 class TinyPop(Recommender):
     name = NAME
+    defaults = {"epochs": 2, "sign": 1, "smoothing": None}  # smoothing None: tuned in fit, like EASE's l2
 
     def __init__(self, **config):
-        config.setdefault("epochs", 2)
-        config.setdefault("sign", 1)
-        config.setdefault("smoothing", None)  # None: tuned in fit, like EASE's l2
         super().__init__(**config)
         self.counts = np.zeros(1, dtype=np.float32)
 

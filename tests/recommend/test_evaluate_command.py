@@ -137,6 +137,8 @@ def test_export_then_evaluate_the_csv_unchanged(store, tmp_path):
     (["--config", "{not json"], "not valid JSON"),
     (["--config", '{"sasrec": 5}'], "must map model names to objects"),
     (["--models", "pop", "--config", '{"sasrec": {"epochs": 1}}'], "not in this run: sasrec"),
+    (["--models", "sasrec", "--config", '{"sasrec": {"device": "cpu"}}'], "device is not model configuration"),
+    (["--device", "tpu"], "invalid choice: 'tpu'"),
 ])
 def test_evaluate_bad_arguments(args, message, tmp_path):
     with pytest.raises(CommandError, match=message):
@@ -178,3 +180,26 @@ def test_evaluate_config_reaches_the_model(tmp_path):
     result = json.loads((tmp_path / "o" / "metrics.json").read_text())
     assert result["models"]["pop_recent"]["config"]["half_life_days"] == 3
     assert result["models"]["repeat"]["config"]["half_life_days"] == 90.0  # other models keep their own
+
+
+def test_evaluate_returns_the_config_each_model_was_fitted_with_and_the_device(tmp_path, capsys):
+    rows = ["user_id,item_id,timestamp"] + [f"u{u},i{(u * 7 + d * d * 3) % 40},2011-01-{d + 1:02d}"
+                                             for u in range(60) for d in range(8)]
+    csv = tmp_path / "inter.csv"
+    csv.write_text("\n".join(rows) + "\n")
+    call_command("evaluate", "--interactions", str(csv), "--models", "ease,repeat", "--cutoff", "2011-01-07",
+                 "--device", "cpu", "--out", str(tmp_path / "o"), "--no-progress")
+    result = json.loads((tmp_path / "o" / "metrics.json").read_text())
+    ease = result["models"]["ease"]["config"]
+    assert ease["l2"] in ease["l2_grid"]  # tuned in fit (its default is None), returned as fitted
+    assert "device" not in ease
+    assert "device cpu" in capsys.readouterr().err
+
+
+def test_evaluate_refuses_cuda_without_a_device(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(CommandError, match="no CUDA device"):
+        call_command("evaluate", "--device", "cuda", "--out", str(tmp_path), "--no-progress")

@@ -15,9 +15,11 @@ from django.utils import timezone
 
 from recommend import selectors, services
 from recommend.ml.data import History
+from recommend.ml.device import resolve_device
+from recommend.ml.registry import MODELS
 from recommend.models import ModelVersion
 
-from .pipeline_models import NAME
+from .pipeline_models import NAME, TinyPop
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tinypop")]
 
@@ -37,7 +39,7 @@ def test_retrain_sync_writes_a_whole_artifact_and_serves_it(store, artifacts, fr
     out = capsys.readouterr().out
     v = ModelVersion.objects.get(name=NAME)
     assert v.status == "active" and v.version in out and "active" in out
-    assert v.device == "cpu" and v.config["device"] == "cpu" and v.config["epochs"] == 2
+    assert v.device == "cpu" and "device" not in v.config and v.config["epochs"] == 2
     assert v.duration_seconds > 0 and v.finished_at and v.activated_at
     # validation metrics from the harness, with the bootstrap CI
     assert 0 < v.metrics["ndcg@10"] <= 1
@@ -201,10 +203,43 @@ def test_self_tuned_settings_are_tuned_once_on_the_validation_fit(store, artifac
     assert json.loads((artifacts / v.artifact_path / "config.json").read_text())["config"]["smoothing"] == 0.5
 
 
-def test_device_is_passed_to_the_model_config(store, artifacts):
+def test_the_device_is_resolved_once_given_to_models_that_take_one_and_recorded_on_the_version(
+    store, artifacts, monkeypatch
+):
+    trained_on = []
+
+    class OnDevice(TinyPop):
+        runtime = ("device",)
+
+        def __init__(self, *, device="cpu", **config):
+            super().__init__(**config)
+            self.device = device
+
+        def fit(self, data, *, progress=None):
+            trained_on.append(self.device)
+            return super().fit(data, progress=progress)
+
+    monkeypatch.setitem(MODELS, NAME, OnDevice)
     v = train(device="auto")
-    assert v.config["device"] == "auto" and v.device in ("cpu", "cuda")
-    assert json.loads((artifacts / v.artifact_path / "config.json").read_text())["config"]["device"] == "auto"
+    expected = resolve_device("auto")
+    assert v.device == expected and trained_on == [expected, expected]  # the validation fit and the serving fit
+    assert "device" not in v.config
+    folder = artifacts / v.artifact_path
+    assert "device" not in json.loads((folder / "config.json").read_text())["config"]
+    assert json.loads((folder / "version.json").read_text())["device"] == expected
+
+
+def test_models_without_a_device_are_not_given_one(store, artifacts):
+    v = train(device="auto")  # TinyPop takes no device: building it with one would fail
+    assert v.status == "active" and v.device == resolve_device("auto")
+
+
+def test_a_device_in_a_model_config_is_refused_before_anything_is_written(store, artifacts):
+    with pytest.raises(ValueError, match="not model configuration"):
+        train(config={NAME: {"device": "cpu"}})
+    with pytest.raises(ValueError, match="not model configuration"):
+        services.model_version_train_request(models=[NAME], config={NAME: {"device": "cuda"}})
+    assert not ModelVersion.objects.exists()
 
 
 def test_loaded_artifact_recommends_like_the_fitted_model(store, artifacts, fresh_cache):

@@ -10,7 +10,7 @@ from profiles.models import Event
 from recommend import selectors
 from recommend.ml.data import History
 from recommend.models import ModelVersion
-from recommend.tasks import trending_refresh_task
+from recommend.tasks import trending_refresh
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ def top_codes(k: int = 3) -> list[str]:
 
 
 def test_trending_refresh_follows_the_latest_purchases(store, artifacts, fresh_cache):
-    first_id = trending_refresh_task.delay().get()  # eager in tests: runs the service here
+    first_id = trending_refresh.delay().get()  # eager in tests: runs the service here
     first = ModelVersion.objects.get(version=first_id)
     assert (first.name, first.status, first.metrics) == ("pop_recent", "active", {})
     assert "trending refresh" in first.notes
@@ -41,7 +41,7 @@ def test_trending_refresh_follows_the_latest_purchases(store, artifacts, fresh_c
         )
         for c in store["customers"]
     )
-    second_id = trending_refresh_task.delay().get()
+    second_id = trending_refresh.delay().get()
     first.refresh_from_db()
     assert first.status == "retired" and ModelVersion.objects.get(version=second_id).status == "active"
     assert top_codes(1) == ["T0029"]

@@ -52,7 +52,7 @@ def test_retrain_runs_on_a_real_worker_and_promotes(store, ml_worker, fresh_cach
     assert v.name == NAME and v.metrics["ndcg@10"] > 0
     assert (settings.ARTIFACTS_DIR / v.artifact_path / "arrays.npz").is_file()
     assert selectors.active_model(NAME).version == v.version
-    assert f"Task recommend.tasks.model_version_train_task[{run_id}] succeeded" in ml_worker.log_path.read_text()
+    assert f"Task recommend.tasks.model_version_train[{run_id}] succeeded" in ml_worker.log_path.read_text()
 
 
 def test_killing_the_worker_midway_leaves_the_old_version_serving(store, ml_worker, fresh_cache, settings):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import shlex
 import sys
@@ -12,7 +11,10 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from recommend.evaluation import DataFileError, load_interactions_csv, run_evaluation, write_report
+from recommend.ml.base import build_model, config_check
+from recommend.ml.device import DEFAULT_DEVICE, DEVICES, resolve_device
 from recommend.ml.registry import BASELINES, MODELS
+from recommend.services import embedding_cache_dir
 
 PROTOCOLS = ("temporal", "leave-last")
 
@@ -28,12 +30,14 @@ def parse_date(value: str) -> float:
     return dt.timestamp()
 
 
-def factory(name: str, seed: int, config: dict | None = None):
+def factory(name: str, seed: int, config: dict | None = None, **runtime):
+    """A builder of the named model with this config, the run's seed where the model is
+    seeded, and the runtime arguments (device, cache_dir) it takes."""
     cls = MODELS[name]
     cfg = dict(config or {})
-    if "seed" in inspect.signature(cls.__init__).parameters or "seed" in getattr(cls, "defaults", {}):
+    if "seed" in cls.defaults:
         cfg.setdefault("seed", seed)
-    return lambda: cls(**cfg)
+    return lambda: build_model(cls, cfg, **runtime)
 
 
 def parse_config(value: str | None, names: list[str]) -> dict[str, dict]:
@@ -49,6 +53,11 @@ def parse_config(value: str | None, names: list[str]) -> dict[str, dict]:
     stray = sorted(set(cfg) - set(names))
     if stray:
         raise CommandError(f"--config given for model(s) not in this run: {', '.join(stray)}")
+    for name, c in cfg.items():
+        try:
+            config_check(name, c)
+        except ValueError as exc:
+            raise CommandError(f"--config: {exc}") from exc
     return cfg
 
 
@@ -73,6 +82,8 @@ class Command(BaseCommand):
                                  f"known: {','.join(MODELS)})")
         parser.add_argument("--k", default="5,10,20", help="cutoffs K, comma-separated (default 5,10,20)")
         parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--device", default=DEFAULT_DEVICE, choices=DEVICES,
+                            help="torch device of the models that train on one (SASRec); auto: CUDA when present")
         parser.add_argument("--config", help='settings per model as JSON, e.g. \'{"sasrec": {"max_len": 200}}\'')
         parser.add_argument("--out", default="var/evaluation", help="output folder (default var/evaluation)")
         parser.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -92,6 +103,10 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(f"--k {opts['k']!r} must be comma-separated integers") from exc
         config = parse_config(opts["config"], names)
+        try:
+            device = resolve_device(opts["device"])
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
         if any(k <= 0 for k in ks):
             raise CommandError("--k values must be positive")
         if 10 not in ks:
@@ -115,13 +130,14 @@ class Command(BaseCommand):
                 raise CommandError("the store has no purchase events yet: run import_online_retail first, "
                                    "or pass --interactions")
         self.stderr.write(f"{source}: {data.n_users} users, {data.n_items} items, "
-                          f"{data.n_interactions} interactions")
+                          f"{data.n_interactions} interactions; device {device}")
+        runtime = {"device": device, "cache_dir": embedding_cache_dir()}
         out = Path(opts["out"])
         command = "python manage.py evaluate " + " ".join(shlex.quote(a) for a in sys.argv[2:])
         for i, protocol in enumerate(protocols):
             try:
                 result = run_evaluation(
-                    data, {n: factory(n, seed, config.get(n)) for n in names}, protocol=protocol,
+                    data, {n: factory(n, seed, config.get(n), **runtime) for n in names}, protocol=protocol,
                     cutoff=cutoff if protocol == "temporal" else None, ks=ks, sampled=opts["sampled"],
                     seed=seed, split=opts["split"], progress=not opts["no_progress"])
             except ValueError as exc:

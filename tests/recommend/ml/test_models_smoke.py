@@ -10,7 +10,7 @@ from recommend.ml.content import EmbeddingContent, TfidfContent
 from recommend.ml.data import History
 from recommend.ml.hybrid import Hybrid
 from recommend.ml.registry import MODELS
-from recommend.ml.sasrec_trainer import SASRec
+from recommend.ml.sasrec import SASRec
 from recommend.ml.tifu import TIFUKNN
 
 from .tiny import tiny_data

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from recommend.ml.data import History
-from recommend.ml.sasrec_trainer import BasketSeq, SASRec, repeat_features
+from recommend.ml.device import resolve_device
+from recommend.ml.sasrec import BasketSeq, SASRec, repeat_features
 
 from .tiny import tiny_data
 
@@ -105,7 +106,7 @@ def test_learns_the_families_of_the_tiny_store():
     mugs = History.from_lists([1, 2, 3], [0.0, 0.0, 5 * DAY])
     top, _ = model.recommend(mugs, k=5, exclude=np.array([1, 2, 3]))
     assert set(top.tolist()) <= set(range(1, 11))
-    assert model.config["epochs_run"] == 40 and model.config["device_used"] == "cpu"
+    assert model.config["epochs_run"] == 40 and next(model.net.parameters()).device.type == "cpu"
 
 
 def test_asks_for_two_baskets():
@@ -119,7 +120,17 @@ def test_cuda_refused_without_a_device():
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
     with pytest.raises(ValueError, match="no CUDA device"):
-        SASRec(**{**SMALL, "device": "cuda"}).fit(tiny_data())
+        resolve_device("cuda")
+    assert resolve_device("auto") == "cpu"
+
+
+def test_the_model_takes_a_resolved_device_only_and_keeps_it_out_of_its_config():
+    with pytest.raises(ValueError, match="cpu or cuda, not 'auto'"):
+        SASRec(device="auto")
+    with pytest.raises(ValueError, match="unknown device 'tpu'"):
+        resolve_device("tpu")
+    model = SASRec(**SMALL)
+    assert model.device == "cpu" and "device" not in model.config
 
 
 @pytest.mark.gpu
@@ -127,7 +138,7 @@ def test_cuda_refused_without_a_device():
 def test_trains_on_cuda_with_mixed_precision_and_serves_on_cpu(tmp_path):
     data = tiny_data()
     model = SASRec(**{**SMALL, "device": "cuda"}).fit(data)
-    assert model.config["device_used"] == "cuda" and next(model.net.parameters()).is_cuda
+    assert next(model.net.parameters()).is_cuda and "device" not in model.config
     hists = data.histories()[:4]
     on_gpu = model.recommend(hists[0], k=5)[0]
     model.save(tmp_path / "m")
