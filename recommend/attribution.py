@@ -111,6 +111,10 @@ class Row:
         """Clicks per product shown."""
         return self.clicks / self.items_shown if self.items_shown else 0.0
 
+    @property
+    def ctr_percent(self) -> float:
+        return 100 * self.ctr
+
 
 def attribution_report(*, days: int = 30, now: dt.datetime | None = None) -> list[Row]:
     """Impressions, clicks, CTR, attributed add-to-carts, orders and revenue by

@@ -9,9 +9,13 @@ from django.template.defaultfilters import title as title_filter
 from django.utils import timezone
 
 
+def display_name_of(name: str) -> str:
+    """A product name as the catalog pages show it (`{{ product.name|title }}`)."""
+    return title_filter(name)
+
+
 def display_name(product) -> str:
-    """The product's name as the catalog pages show it (`{{ product.name|title }}`)."""
-    return title_filter(product.name)
+    return display_name_of(product.name)
 
 
 def when(moment: dt.datetime, *, now: dt.datetime | None = None) -> str:

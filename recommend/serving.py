@@ -39,6 +39,7 @@ from django.utils import timezone
 from catalog import selectors as catalog_selectors
 from profiles import selectors as profiles_selectors
 from profiles.selectors import HistoryEvent, Shopper
+from recommend.ml.base import top_k
 from recommend.ml.data import History
 
 from . import reasons
@@ -432,7 +433,30 @@ def _personal_reasons(state: PageState, ranked: list[tuple[int, float]]) -> list
     return out
 
 
+def _standardise(scores: np.ndarray) -> np.ndarray:
+    """(x − mean) / std over the finite entries; -inf elsewhere."""
+    scores = np.asarray(scores, dtype=np.float64)
+    finite = np.isfinite(scores)
+    out = np.full_like(scores, -np.inf)
+    if finite.any():
+        values = scores[finite]
+        out[finite] = (values - values.mean()) / (values.std() + 1e-12)
+    return out
+
+
+def session_blend(full: np.ndarray, session: np.ndarray | None, weight: float) -> np.ndarray:
+    """(1 − w)·z(full) + w·z(session): the whole history, with what the shopper
+    did in this visit counting for `weight` on its own."""
+    if session is None or weight <= 0:
+        return np.asarray(full, dtype=np.float64)
+    return (1 - weight) * _standardise(full) + weight * _standardise(session)
+
+
 def _gen_for_you(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
+    """The shopper's whole history scored by the best personal model, blended with
+    the same model's scores of this visit alone (views, clicks, cart in the last
+    RECOMMEND_SESSION_HOURS), so that what they do now moves the list at once
+    even when years of purchases stand behind it."""
     if not state.has_history:
         return None
     live = state.first_model("hybrid", "tifuknn", "als", "itemknn")
@@ -441,13 +465,19 @@ def _gen_for_you(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
     history = state.history_for(live)
     if len(history) == 0:
         return None
-    bought = np.unique(state.history_for(live, kinds=("purchase",)).items)
-    result = _call(
-        live, "recommend", lambda: live.model.recommend(history, k, exclude=bought, now=state.now.timestamp())
-    )
-    if result is None:
+    session = state.history_for(live, kinds=("view", "rec_click", "add_to_cart"))
+    since = (state.now - dt.timedelta(hours=float(setting("RECOMMEND_SESSION_HOURS", 2)))).timestamp()
+    session = History(session.items[session.times >= since], session.times[session.times >= since])
+    histories = [history, session] if len(session) and len(session) < len(history) else [history]
+    now = state.now.timestamp()
+    scores = _call(live, "score", lambda: live.model.score(histories, now=now))
+    if scores is None:
         return _fallback_generated(state, k)
-    return live.name, live.version, "", _personal_reasons(state, _indices_to_products(live, *result))
+    weight = float(setting("RECOMMEND_SESSION_WEIGHT", 0.5))
+    blended = session_blend(scores[0], scores[1] if len(histories) > 1 else None, weight)
+    bought = np.unique(state.history_for(live, kinds=("purchase",)).items)
+    idx, values = top_k(blended, k, exclude=bought)
+    return live.name, live.version, "", _personal_reasons(state, _indices_to_products(live, idx, values))
 
 
 def _gen_because_viewed(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:

@@ -171,3 +171,5 @@ RECOMMEND_SEARCH_TEXT_WEIGHT = 0.7  # search re-rank: weight of text relevance a
 RECOMMEND_CACHE_SECONDS = 600  # per-shopper candidate lists (keyed by their latest event)
 RECOMMEND_CLICK_ATTRIBUTION_DAYS = 7  # an order this long after a click is attributed to it
 RECOMMEND_HISTORY_LIMIT = 500  # newest events of a shopper that the models score
+RECOMMEND_SESSION_HOURS = 2  # "this visit": a shopper's views, clicks and cart changes this recent
+RECOMMEND_SESSION_WEIGHT = 0.5  # weight of this visit's scores against the whole history's ("for you" lists)
