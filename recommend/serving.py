@@ -27,6 +27,7 @@ import datetime as dt
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -323,6 +324,7 @@ def _live_model(name: str, version: str | None) -> LiveModel | None:
 
 def broken_models_reset() -> None:
     """Forget artifacts found broken (tests; a fixed artifact is a new version anyway)."""
+    cache_retry_now()
     _broken.clear()
     _maps.clear()
 
@@ -346,19 +348,41 @@ def _call(live: LiveModel, what: str, fn: Callable[[], Any]) -> Any:
 # ---------------------------------------------------------------------------
 # the cache
 # ---------------------------------------------------------------------------
+_cache_down_until = 0.0
+CACHE_RETRY_SECONDS = 30.0
+
+
+def _cache_failed() -> None:
+    """The cache server did not answer: serve without it, try again in 30 s
+    (a stopped Redis costs one refused connection per 30 s, not one per slot)."""
+    global _cache_down_until
+    _cache_down_until = time.monotonic() + CACHE_RETRY_SECONDS
+    log_once("cache", "recommendations: the cache is unavailable, serving without it", exc_info=True)
+
+
 def _cache_get(key: str):
+    if time.monotonic() < _cache_down_until:
+        return None
     try:
         return cache.get(key)
     except Exception:  # noqa: BLE001 - the cache server down: serve uncached
-        log_once("cache-get", "recommendations: the cache is unavailable, serving without it", exc_info=True)
+        _cache_failed()
         return None
 
 
 def _cache_set(key: str, value) -> None:
+    if time.monotonic() < _cache_down_until:
+        return
     try:
         cache.set(key, value, int(setting("RECOMMEND_CACHE_SECONDS", 600)))
     except Exception:  # noqa: BLE001
-        log_once("cache-set", "recommendations: the cache is unavailable, serving without it", exc_info=True)
+        _cache_failed()
+
+
+def cache_retry_now() -> None:
+    """Use the cache again at once (tests)."""
+    global _cache_down_until
+    _cache_down_until = 0.0
 
 
 # ---------------------------------------------------------------------------
