@@ -48,6 +48,8 @@ from .rules import Candidate, apply_rules, setting
 
 logger = logging.getLogger(__name__)
 
+# the models the pages serve (manage.py train_serving_models trains them)
+SERVING_MODELS = ("pop", "pop_recent", "repeat", "itemknn", "tfidf", "minilm", "hybrid")
 FALLBACK_MODEL = "popularity"
 FALLBACK_VERSION = "catalog"  # units sold, from the catalog: needs no artifact
 TRENDING_DAYS = 30
@@ -476,6 +478,27 @@ def session_blend(full: np.ndarray, session: np.ndarray | None, weight: float) -
     return (1 - weight) * _standardise(full) + weight * _standardise(session)
 
 
+def _session_content_scores(state: PageState, live: LiveModel, session: History) -> np.ndarray | None:
+    """The content model's scores of this visit's items, in `live`'s item indices."""
+    content = state.first_model("tfidf", "minilm")
+    if content is None:
+        return None
+    items = [content.index_of.get(int(live.product_of[i]), 0) for i in session.items.tolist()]
+    items = [i for i in items if i]
+    if not items:
+        return None
+    h = History.from_lists(items, session.times[: len(items)])
+    scores = _call(content, "score", lambda: content.model.score([h])[0])
+    if scores is None:
+        return None
+    src = np.asarray([content.index_of.get(int(p), 0) for p in live.product_of.tolist()], dtype=np.int64)
+    out = np.full(len(live.product_of), -np.inf)
+    known = src > 0
+    out[known] = np.asarray(scores, dtype=np.float64)[src[known]]
+    out[0] = -np.inf
+    return out
+
+
 def _gen_for_you(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
     """The shopper's whole history scored by the best personal model, blended with
     the same model's scores of this visit alone (views, clicks, cart in the last
@@ -498,7 +521,13 @@ def _gen_for_you(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
     if scores is None:
         return _fallback_generated(state, k)
     weight = float(setting("RECOMMEND_SESSION_WEIGHT", 0.5))
-    blended = session_blend(scores[0], scores[1] if len(histories) > 1 else None, weight)
+    session_scores = None
+    if len(histories) > 1:
+        session_scores = _standardise(scores[1])
+        content = _session_content_scores(state, live, session)
+        if content is not None:  # what the visit is about: look-alikes of what they looked at
+            session_scores = 0.5 * session_scores + 0.5 * _standardise(content)
+    blended = session_blend(scores[0], session_scores, weight)
     bought = np.unique(state.history_for(live, kinds=("purchase",)).items)
     idx, values = top_k(blended, k, exclude=bought)
     return live.name, live.version, "", _personal_reasons(state, _indices_to_products(live, idx, values))
@@ -654,10 +683,16 @@ def _together(state: PageState, products: list, k: int, *, max_price: Decimal | 
         ]
     anchors = _anchors(state, [p for p, _ in ranked], ids)
     by_id = {p.pk: p for p in products}
-    cands = []
-    for pid, score in ranked:
-        anchor = by_id.get(anchors[pid][0]) if pid in anchors else products[0]
-        cands.append(Candidate(pid, score, reasons.often_bought_with(anchor)))
+    cands = [  # only what really was bought with a cart item (a reason that is true)
+        Candidate(pid, score, reasons.often_bought_with(by_id[anchors[pid][0]]))
+        for pid, score in ranked
+        if pid in anchors and anchors[pid][0] in by_id
+    ]
+    if not cands:
+        model, version = "same-basket", "live"
+        for pid, n in profiles_selectors.product_basket_neighbours(product_id=ids[0], limit=k):
+            if pid not in ids:
+                cands.append(Candidate(pid, float(n), reasons.often_bought_with(products[0])))
     if max_price is not None:
         prices = {p.pk: p.price for p in state.products([c.product_id for c in cands]).values()}
         cands = [c for c in cands if prices.get(c.product_id, max_price + 1) <= max_price]
