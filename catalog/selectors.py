@@ -126,7 +126,7 @@ def product_ids_by_stock_code() -> dict[str, int]:
 
 
 def products_by_ids(*, product_ids: list[int]) -> dict[int, Product]:
-    """Products (with their category) by id; ids without a product are left out."""
+    """Products by id (their category as `category_id` only); ids without a product are left out."""
     if not product_ids:
         return {}
-    return {p.pk: p for p in Product.objects.filter(pk__in=product_ids).select_related("category")}
+    return {p.pk: p for p in Product.objects.filter(pk__in=product_ids)}

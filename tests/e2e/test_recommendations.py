@@ -60,9 +60,9 @@ def categories_of(page, slot: str) -> list[int]:
     return [int(x) for x in slot_items(page, slot).evaluate_all("els => els.map(e => e.dataset.category)")]
 
 
-def shot(page, name: str) -> None:
+def shot(page, name: str, *, full_page: bool = True) -> None:
     DOCS_IMG.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(DOCS_IMG / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(DOCS_IMG / f"{name}.png"), full_page=full_page)
 
 
 @pytest.mark.e2e
@@ -81,7 +81,8 @@ def test_personal_slots_for_a_real_customer_and_an_anonymous_visitor(browser, li
     assert "Trending now" in titles
     reasons = slot_items(page, "home_for_you").locator("[data-testid=rec-reason]").all_inner_texts()
     assert len(reasons) == 6 and any(r.startswith("Because you bought ") for r in reasons), reasons
-    shot(page, "recommendations-home")
+    shot(page, "recommendations-home", full_page=False)  # the README's picture: the first screen
+    shot(page, "recommendations-home-full")
 
     # the first recommendation, through its tracked link: a product page with its own slots
     slot_items(page, "home_for_you").first.locator("a").click()
