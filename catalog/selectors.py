@@ -147,3 +147,15 @@ def products_for_recommender() -> list[tuple[str, str, str, Decimal, bool]]:
     return list(
         Product.objects.order_by("pk").values_list("stock_code", "name", "category__name", "price", "is_active")
     )
+
+
+def product_ids_by_stock_code() -> dict[str, int]:
+    """Stock code → product id of every product (recommenders index items by stock code)."""
+    return dict(Product.objects.values_list("stock_code", "id"))
+
+
+def products_by_ids(*, product_ids: list[int]) -> dict[int, Product]:
+    """Products by id (their category as `category_id` only); ids without a product are left out."""
+    if not product_ids:
+        return {}
+    return {p.pk: p for p in Product.objects.filter(pk__in=product_ids)}

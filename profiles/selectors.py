@@ -303,3 +303,143 @@ def purchase_rows(*, until: dt.datetime | None = None) -> list[tuple[int, str, d
     if until is not None:
         events = events.filter(created_at__lt=until)
     return list(events.order_by().values_list("customer_id", "product__stock_code", "created_at", "quantity"))
+
+
+# =============================================================================
+# Serving: the live history recommendations are scored from (read by recommend)
+# =============================================================================
+
+# what a shopper did that says something about their taste (impressions and
+# searches are left out: they are not items the shopper chose)
+TASTE_EVENT_KINDS = (Event.Kind.PURCHASE, Event.Kind.VIEW, Event.Kind.ADD_TO_CART, Event.Kind.REC_CLICK)
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    """One item a shopper bought, viewed, clicked or put in the cart."""
+
+    event_id: int
+    product_id: int
+    kind: str
+    quantity: int | None
+    order_number: str
+    created_at: dt.datetime
+
+
+def _owner_filter(*, customer_id: int | None, session_key: str) -> Q | None:
+    if customer_id is not None:
+        return Q(customer_id=customer_id)
+    if session_key:
+        return Q(session_key=session_key, customer__isnull=True)
+    return None
+
+
+def shopper_history(*, customer_id: int | None, session_key: str = "", limit: int = 500) -> list[HistoryEvent]:
+    """The shopper's newest `limit` taste events (TASTE_EVENT_KINDS), oldest
+    first: a customer's own (their anonymous session's events were attached at
+    login), or an anonymous session's. Empty for nobody."""
+    owner = _owner_filter(customer_id=customer_id, session_key=session_key)
+    if owner is None:
+        return []
+    rows = (
+        Event.objects.filter(owner, kind__in=TASTE_EVENT_KINDS, product__isnull=False)
+        .order_by("-created_at", "-id")
+        .values_list("id", "product_id", "kind", "quantity", "order_number", "created_at")[:limit]
+    )
+    return [HistoryEvent(*row) for row in reversed(list(rows))]
+
+
+def shopper_latest_event_id(*, customer_id: int | None, session_key: str = "") -> int:
+    """Id of the shopper's newest taste or search event (0 when none): one
+    cheap query that changes exactly when their history does, so a cache of
+    their recommendations can be keyed by it."""
+    owner = _owner_filter(customer_id=customer_id, session_key=session_key)
+    if owner is None:
+        return 0
+    row = (
+        Event.objects.filter(owner, kind__in=(*TASTE_EVENT_KINDS, Event.Kind.SEARCH, Event.Kind.REMOVE_FROM_CART))
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    return int(row or 0)
+
+
+def products_popular_by_country(
+    *, country: str, since: dt.datetime | None = None, bulk_buyers: bool | None = None, limit: int = 60
+) -> list[tuple[int, int]]:
+    """(product id, distinct buyers) of the products most customers from
+    `country` bought since `since` (all time when None), most buyers first;
+    `bulk_buyers` keeps only customers whose portrait says they buy in bulk
+    (True) or not (False)."""
+    qs = Event.objects.filter(kind=Event.Kind.PURCHASE, customer__country=country, product__isnull=False)
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    if bulk_buyers is not None:
+        qs = qs.filter(customer__portrait__is_bulk_buyer=bulk_buyers)
+    rows = (
+        qs.order_by()
+        .values("product_id")
+        .annotate(buyers=Count("customer_id", distinct=True))
+        .order_by("-buyers", "product_id")
+        .values_list("product_id", "buyers")[:limit]
+    )
+    return [(int(p), int(b)) for p, b in rows]
+
+
+def product_basket_neighbours(*, product_id: int, limit: int = 30) -> list[tuple[int, int]]:
+    """(product id, orders) of the products most often in the same order as
+    `product_id` (purchase events sharing an order number), most orders first."""
+    orders = (
+        Event.objects.filter(kind=Event.Kind.PURCHASE, product_id=product_id)
+        .exclude(order_number="")
+        .values("order_number")
+    )
+    rows = (
+        Event.objects.filter(kind=Event.Kind.PURCHASE, order_number__in=orders, product__isnull=False)
+        .exclude(product_id=product_id)
+        .order_by()
+        .values("product_id")
+        .annotate(orders=Count("order_number", distinct=True))
+        .order_by("-orders", "product_id")
+        .values_list("product_id", "orders")[:limit]
+    )
+    return [(int(p), int(n)) for p, n in rows]
+
+
+def product_recent_buyers(*, product_ids: list[int], since: dt.datetime) -> dict[int, int]:
+    """Distinct customers who bought each product since `since`."""
+    if not product_ids:
+        return {}
+    rows = (
+        Event.objects.filter(kind=Event.Kind.PURCHASE, product_id__in=product_ids, created_at__gte=since)
+        .order_by()
+        .values("product_id")
+        .annotate(buyers=Count("customer_id", distinct=True))
+        .values_list("product_id", "buyers")
+    )
+    return {int(p): int(b) for p, b in rows}
+
+
+def recommendation_events(*, since: dt.datetime) -> list[dict[str, Any]]:
+    """Impressions, clicks, add-to-carts and purchases since `since` with their
+    owner, for the attribution report (oldest first)."""
+    kinds = (Event.Kind.REC_IMPRESSION, Event.Kind.REC_CLICK, Event.Kind.ADD_TO_CART, Event.Kind.PURCHASE)
+    qs = Event.objects.filter(created_at__gte=since, kind__in=kinds).filter(
+        Q(customer__isnull=False) | ~Q(session_key="")
+    )
+    # imported history has purchases only: keep purchases of shoppers who clicked something
+    clickers = Event.objects.filter(created_at__gte=since, kind=Event.Kind.REC_CLICK)
+    clicking_customers = clickers.exclude(customer__isnull=True).values("customer_id")
+    clicking_sessions = clickers.exclude(session_key="").values("session_key")
+    qs = qs.filter(
+        ~Q(kind=Event.Kind.PURCHASE)
+        | Q(customer_id__in=clicking_customers)
+        | Q(session_key__in=clicking_sessions)
+    )
+    return list(
+        qs.order_by("created_at", "id").values(
+            "id", "kind", "customer_id", "session_key", "product_id", "quantity", "price", "order_number", "slot",
+            "model_version", "data", "created_at",
+        )
+    )

@@ -13,9 +13,11 @@ from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from . import selectors, services
+from . import attribution, selectors, services
 from .models import ModelVersion
 
 
@@ -55,6 +57,29 @@ def metrics_chart_png(versions: list[ModelVersion]) -> str | None:
     fig.savefig(buf, format="png")
     plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode()
+
+
+def bars_svg(title: str, labels: list[str], values: list[float], fmt: str) -> str:
+    """A horizontal bar chart as inline SVG (no JavaScript, no image files)."""
+    width, label_w, bar_h, gap = 640, 260, 18, 6
+    top = 26
+    height = top + max(len(labels), 1) * (bar_h + gap) + 8
+    peak = max([v for v in values if v] or [1])
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(title)}" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" class="rec-chart">',
+        f'<text x="0" y="16" font-size="13" font-weight="bold">{escape(title)}</text>',
+    ]
+    if not labels:
+        parts.append(f'<text x="0" y="{top + 12}" font-size="12" fill="#666">no data yet</text>')
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+        y = top + i * (bar_h + gap)
+        w = 0 if not value else max(2, int((width - label_w - 90) * value / peak))
+        parts.append(f'<text x="0" y="{y + 13}" font-size="12">{escape(label[:38])}</text>')
+        parts.append(f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar_h}" fill="#417690"></rect>')
+        parts.append(f'<text x="{label_w + w + 6}" y="{y + 13}" font-size="12">{escape(fmt.format(value))}</text>')
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every text in it is escaped above
 
 
 @admin.register(ModelVersion)
@@ -131,6 +156,11 @@ class ModelVersionAdmin(admin.ModelAdmin):
             ),
             path("history/", self.admin_site.admin_view(self.history_view), name="recommend_modelversion_history"),
             path(
+                "performance/",
+                self.admin_site.admin_view(self.performance_view),
+                name="recommend_modelversion_performance",
+            ),
+            path(
                 "rollback/<str:name>/",
                 self.admin_site.admin_view(require_POST(self.rollback_view)),
                 name="recommend_modelversion_rollback",
@@ -179,6 +209,38 @@ class ModelVersionAdmin(admin.ModelAdmin):
             "can_change": request.user.has_perm("recommend.change_modelversion"),
         }
         return render(request, "admin/recommend/modelversion/history.html", context)
+
+    def performance_view(self, request):
+        """Impressions, click-through, add-to-cart and attributed revenue by slot and
+        by model version (recommend/attribution.py), as tables and bar charts."""
+        try:
+            days = max(1, min(int(request.GET.get("days", 30)), 365))
+        except ValueError:
+            days = 30
+        rows = attribution.attribution_report(days=days)
+        by_slot = attribution.report_by(rows, "slot")
+        by_version = attribution.report_by(rows, "version")
+        charts = []
+        for title, groups in (("by slot", by_slot), ("by model version", by_version)):
+            labels = [g["label"] for g in groups]
+            charts.append(bars_svg(f"Impressions {title}", labels, [g["row"].impressions for g in groups], "{:.0f}"))
+            charts.append(bars_svg(f"Click-through {title} (clicks per product shown)", labels,
+                                   [100 * g["row"].ctr for g in groups], "{:.1f}%"))
+            charts.append(bars_svg(f"Attributed add-to-carts {title}", labels,
+                                   [g["row"].add_to_carts for g in groups], "{:.0f}"))
+            charts.append(bars_svg(f"Attributed revenue {title} (GBP)", labels,
+                                   [float(g["row"].revenue) for g in groups], "£{:.2f}"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Recommendations: impressions to orders (last {days} days)",
+            "days": days,
+            "rows": rows,
+            "by_slot": by_slot,
+            "by_version": by_version,
+            "charts": charts,
+        }
+        return render(request, "admin/recommend/performance.html", context)
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {

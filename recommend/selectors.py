@@ -130,3 +130,12 @@ def active_model_cache_clear() -> None:
     """Forget loaded models (tests; a process that wants to free memory)."""
     with _cache_lock:
         _cache.clear()
+
+
+def recommendations_for(*, slot: str, shopper, context=None):
+    """What one recommendation slot shows this shopper now (recommend/serving.py):
+    a `Served` (items with product, score and reason; model and version), or
+    None when the slot does not apply to them."""
+    from .serving import recommendations_for as serve
+
+    return serve(slot=slot, shopper=shopper, context=context)

@@ -10,5 +10,7 @@ echo "==> importing the Online Retail data set (skipped when already imported)"
 .venv/bin/python manage.py import_online_retail --if-empty
 echo "==> building customer portraits (skipped when every customer has one; the first run encodes product names, about a minute)"
 .venv/bin/python manage.py build_portraits --if-missing
+echo "==> training the models the pages serve (skipped when they have active versions; about 2.5 minutes on 2 cores)"
+.venv/bin/python manage.py train_serving_models --if-missing
 echo "==> starting the shop on http://127.0.0.1:${PORT:-8000}/"
 exec .venv/bin/python manage.py runserver "127.0.0.1:${PORT:-8000}"

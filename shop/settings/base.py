@@ -155,3 +155,21 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- serving recommendations (docs/serving.md) ---------------------------------
+RECOMMEND_ENABLED = env.bool("RECOMMEND_ENABLED", default=True)  # off: pages show no recommendation slot
+RECOMMEND_IN_STOCK_ONLY = True  # never recommend a product that cannot be bought now
+RECOMMEND_UNIQUE_PER_PAGE = True  # a product appears in one slot of a page only
+RECOMMEND_EXCLUDE_VIEWED_PRODUCT = True  # never the product the page is about
+RECOMMEND_RESPECT_MUTED = True  # leave out categories the shopper muted on /profile/
+RECOMMEND_MAX_PER_CATEGORY = 3  # diversity: at most this many of one category in a long list
+RECOMMEND_DIVERSITY_MIN_LENGTH = 6  # lists at least this long get the category cap
+RECOMMEND_SLOT_SIZE = 6  # products per slot on the pages
+RECOMMEND_API_MAX_N = 50
+RECOMMEND_ADDON_MAX_PRICE = "5.00"  # the checkout review's add-on costs at most this (GBP)
+RECOMMEND_SEARCH_TEXT_WEIGHT = 0.7  # search re-rank: weight of text relevance against the shopper's score
+RECOMMEND_CACHE_SECONDS = 600  # per-shopper candidate lists (keyed by their latest event)
+RECOMMEND_CLICK_ATTRIBUTION_DAYS = 7  # an order this long after a click is attributed to it
+RECOMMEND_HISTORY_LIMIT = 500  # newest events of a shopper that the models score
+RECOMMEND_SESSION_HOURS = 2  # "this visit": a shopper's views, clicks and cart changes this recent
+RECOMMEND_SESSION_WEIGHT = 0.5  # weight of this visit's scores against the whole history's ("for you" lists)

@@ -1,0 +1,974 @@
+"""Serving: which products each recommendation slot of a page shows, and why.
+
+One entry point, `recommendations_for(slot=..., shopper=..., context=...)`
+(re-exported by `recommend.selectors`), used by the template tags
+(`recommend/templatetags/recommendations.py`) and the API.
+
+For every slot:
+1. the shopper's *live* history (their stored purchases, views, clicks and
+   add-to-carts, or an anonymous session's, read through profiles.selectors)
+   is mapped to the active model's item indices: a view changes the next
+   page's recommendations without a retrain;
+2. the slot's model (`active_model(name)`, loaded once per process) proposes
+   candidates, each with a reason built from real data; the candidate list is
+   cached (Django's cache: Redis in production, local memory in dev) under a
+   key holding the id of the shopper's latest event and the active versions,
+   so a new event or a new model version is a new key;
+3. the business rules (recommend/rules.py) pick what the page shows.
+
+Anything missing or broken (no active model, a corrupt artifact, a model that
+raises, the cache server down) falls back to popularity, and each cause is
+logged once per process, not once per request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+from django.core.cache import cache
+from django.utils import timezone
+
+from catalog import selectors as catalog_selectors
+from profiles import selectors as profiles_selectors
+from profiles.selectors import HistoryEvent, Shopper
+from recommend.ml.base import top_k
+from recommend.ml.data import History
+
+from . import reasons
+from .rules import Candidate, apply_rules, setting
+
+logger = logging.getLogger(__name__)
+
+# the models the pages serve (manage.py train_serving_models trains them)
+SERVING_MODELS = ("pop", "pop_recent", "repeat", "itemknn", "tfidf", "minilm", "hybrid")
+FALLBACK_MODEL = "popularity"
+FALLBACK_VERSION = "catalog"  # units sold, from the catalog: needs no artifact
+TRENDING_DAYS = 30
+COUNTRY_DAYS = 90
+
+# ---------------------------------------------------------------------------
+# logging once per cause
+# ---------------------------------------------------------------------------
+_logged: set[str] = set()
+_logged_lock = threading.Lock()
+
+
+def log_once(cause: str, message: str, *args: Any, exc_info: bool = False) -> bool:
+    """Log `message` the first time `cause` happens in this process; True if logged now."""
+    with _logged_lock:
+        if cause in _logged:
+            return False
+        _logged.add(cause)
+    logger.warning(message, *args, exc_info=exc_info)
+    return True
+
+
+def log_once_reset() -> None:
+    """Forget which causes were logged (tests)."""
+    with _logged_lock:
+        _logged.clear()
+
+
+# ---------------------------------------------------------------------------
+# the served result
+# ---------------------------------------------------------------------------
+@dataclass
+class ServedItem:
+    product: Any
+    score: float
+    reason: str
+    position: int
+
+
+@dataclass
+class Served:
+    """One slot's list: what it shows, the model and version that chose it."""
+
+    slot: str
+    title: str
+    model: str
+    model_version: str
+    items: list[ServedItem] = field(default_factory=list)
+
+    @property
+    def is_fallback(self) -> bool:
+        return self.model == FALLBACK_MODEL
+
+
+# ---------------------------------------------------------------------------
+# slots and pages
+# ---------------------------------------------------------------------------
+# page -> its slots in display order (the API's `slot` names a page and
+# answers with that page's first slot that has items)
+PAGES: dict[str, tuple[str, ...]] = {
+    "home": ("home_for_you", "home_because_viewed", "home_buy_again", "home_trending", "home_country"),
+    "product": ("product_for_you", "product_also_bought", "product_complete_set", "product_similar"),
+    "cart": ("cart_together",),
+    "checkout": ("checkout_addon",),
+    "search": ("search_for_you",),
+    "confirmation": ("confirmation_more",),
+}
+
+TITLES = {
+    "home_for_you": "Recommended for you",
+    "home_because_viewed": "Because you viewed {anchor}",
+    "home_buy_again": "Buy it again",
+    "home_trending": "Trending now",
+    "home_country": "Popular in {country}",
+    "product_for_you": "Picked for you",
+    "product_also_bought": "Customers who bought this also bought",
+    "product_complete_set": "Complete the set",
+    "product_similar": "Similar items",
+    "cart_together": "Frequently bought together",
+    "checkout_addon": "A little something to add",
+    "search_for_you": "Recommended for you",
+    "confirmation_more": "You may also like",
+}
+
+
+# ---------------------------------------------------------------------------
+# per-request state: history, models, muted categories
+# ---------------------------------------------------------------------------
+@dataclass
+class LiveModel:
+    """An active model with the map between its item indices and product ids."""
+
+    name: str
+    version: str
+    model: Any
+    product_of: np.ndarray  # (n_items + 1,) product id per item index, 0 = unknown
+    index_of: dict[int, int]  # product id -> item index
+
+
+_maps: dict[str, tuple[np.ndarray, dict[int, int]]] = {}
+_maps_lock = threading.Lock()
+
+
+def _index_maps(loaded) -> tuple[np.ndarray, dict[int, int]]:
+    key = f"{loaded.name}:{loaded.version}"
+    cached = _maps.get(key)
+    if cached is not None:
+        return cached
+    ids = catalog_selectors.product_ids_by_stock_code()
+    product_of = np.zeros(len(loaded.item_ids), dtype=np.int64)
+    for i, code in enumerate(loaded.item_ids.tolist()):
+        if i > 0:
+            product_of[i] = ids.get(str(code), 0)
+    index_of = {int(p): i for i, p in enumerate(product_of.tolist()) if p}
+    with _maps_lock:
+        for old in [k for k in _maps if k.split(":", 1)[0] == loaded.name]:
+            del _maps[old]
+        _maps[key] = (product_of, index_of)
+    return product_of, index_of
+
+
+class PageState:
+    """What one page (or one API call) reads once and shares across its slots."""
+
+    def __init__(self, *, shopper: Shopper, country: str = "", now: dt.datetime | None = None) -> None:
+        self.shopper = shopper
+        self.now = now or timezone.now()
+        self.seen: set[int] = set()
+        self._country = country
+        self._history: list[HistoryEvent] | None = None
+        self._latest: int | None = None
+        self._versions: dict[str, str] | None = None
+        self._models: dict[str, LiveModel | None] = {}
+        self._muted: set[int] | None = None
+        self._portrait: Any = False
+        self._products: dict[int, Any] = {}
+
+    # -- the shopper --------------------------------------------------------
+    @property
+    def owner_key(self) -> str:
+        if self.shopper.customer_id is not None:
+            return f"c{self.shopper.customer_id}"
+        return f"s{self.shopper.session_key}" if self.shopper.session_key else "nobody"
+
+    @property
+    def history(self) -> list[HistoryEvent]:
+        if self._history is None:
+            self._history = profiles_selectors.shopper_history(
+                customer_id=self.shopper.customer_id,
+                session_key=self.shopper.session_key,
+                limit=int(setting("RECOMMEND_HISTORY_LIMIT", 500)),
+            )
+        return self._history
+
+    @property
+    def latest_event_id(self) -> int:
+        if self._latest is None:
+            self._latest = profiles_selectors.shopper_latest_event_id(
+                customer_id=self.shopper.customer_id, session_key=self.shopper.session_key
+            )
+        return self._latest
+
+    @property
+    def has_history(self) -> bool:
+        return self.latest_event_id > 0 and bool(self.history)
+
+    @property
+    def muted(self) -> set[int]:
+        if self._muted is None:
+            cid = self.shopper.customer_id
+            self._muted = profiles_selectors.muted_category_ids(customer=cid) if cid is not None else set()
+        return self._muted
+
+    @property
+    def portrait(self):
+        if self._portrait is False:
+            c = self.shopper.customer
+            self._portrait = profiles_selectors.portrait_get(customer=c) if c is not None else None
+        return self._portrait
+
+    @property
+    def country(self) -> str:
+        if self.shopper.customer is not None and self.shopper.customer.country:
+            return self.shopper.customer.country
+        return self._country or "United Kingdom"
+
+    @property
+    def wholesale(self) -> bool:
+        return bool(self.portrait is not None and getattr(self.portrait, "is_bulk_buyer", False))
+
+    # -- models -------------------------------------------------------------
+    @property
+    def versions(self) -> dict[str, str]:
+        """name -> active version, one query for every model."""
+        if self._versions is None:
+            from .selectors import active_versions
+
+            self._versions = dict(active_versions().values_list("name", "version"))
+        return self._versions
+
+    def model(self, name: str) -> LiveModel | None:
+        if name in self._models:
+            return self._models[name]
+        self._models[name] = live = _live_model(name, self.versions.get(name))
+        return live
+
+    def first_model(self, *names: str) -> LiveModel | None:
+        for name in names:
+            live = self.model(name)
+            if live is not None:
+                return live
+        return None
+
+    # -- products -----------------------------------------------------------
+    def products(self, ids) -> dict[int, Any]:
+        missing = [int(i) for i in ids if int(i) not in self._products]
+        if missing:
+            self._products.update(catalog_selectors.products_by_ids(product_ids=missing))
+        return {int(i): self._products[int(i)] for i in ids if int(i) in self._products}
+
+    def history_for(self, live: LiveModel, *, kinds: tuple[str, ...] | None = None, extra: list[int] = ()) -> History:
+        """The live history as the model's item indices (unknown products dropped);
+        `extra` products (a cart, an order) are appended at the current time."""
+        items, times, qty = [], [], []
+        for e in self.history:
+            if kinds is not None and e.kind not in kinds:
+                continue
+            idx = live.index_of.get(e.product_id)
+            if idx:
+                items.append(idx)
+                times.append(e.created_at.timestamp())
+                qty.append(float(e.quantity or 1) if e.kind == "purchase" else 1.0)
+        now = self.now.timestamp()
+        for pid in extra:
+            idx = live.index_of.get(int(pid))
+            if idx:
+                items.append(idx)
+                times.append(now)
+                qty.append(1.0)
+        order = np.argsort(np.asarray(times, dtype=np.float64), kind="stable")
+        return History(
+            np.asarray(items, dtype=np.int64)[order],
+            np.asarray(times, dtype=np.float64)[order],
+            np.asarray(qty, dtype=np.float32)[order],
+        )
+
+
+_broken: set[str] = set()
+
+
+def _live_model(name: str, version: str | None) -> LiveModel | None:
+    """The active version of `name` with its index maps, or None (logged once)."""
+    from .selectors import active_model
+
+    if version is None:
+        log_once(f"no-active:{name}", "recommendations: no active %s model, falling back", name)
+        return None
+    key = f"{name}:{version}"
+    if key in _broken:
+        return None
+    loaded = active_model(name)  # loaded once per process; a newer active version is loaded here
+    if loaded is None:
+        _broken.add(key)
+        log_once(f"load:{key}", "recommendations: %s version %s cannot be loaded, falling back", name, version)
+        return None
+    try:
+        product_of, index_of = _index_maps(loaded)
+    except Exception:  # noqa: BLE001 - a broken artifact must not break a page
+        _broken.add(key)
+        log_once(f"map:{key}", "recommendations: %s version %s has unusable id maps", name, version, exc_info=True)
+        return None
+    return LiveModel(name=name, version=loaded.version, model=loaded.model, product_of=product_of, index_of=index_of)
+
+
+def broken_models_reset() -> None:
+    """Forget artifacts found broken (tests; a fixed artifact is a new version anyway)."""
+    cache_retry_now()
+    _broken.clear()
+    _maps.clear()
+
+
+def _call(live: LiveModel, what: str, fn: Callable[[], Any]) -> Any:
+    """Run a model call; None (logged once per model version and error) when it raises."""
+    try:
+        return fn()
+    except Exception as exc:  # noqa: BLE001 - a model that raises falls back, never fails the page
+        log_once(
+            f"raise:{live.name}:{live.version}:{type(exc).__name__}",
+            "recommendations: %s version %s raised in %s, falling back",
+            live.name,
+            live.version,
+            what,
+            exc_info=True,
+        )
+        return None
+
+
+# ---------------------------------------------------------------------------
+# the cache
+# ---------------------------------------------------------------------------
+_cache_down_until = 0.0
+CACHE_RETRY_SECONDS = 30.0
+
+
+def _cache_failed() -> None:
+    """The cache server did not answer: serve without it, try again in 30 s
+    (a stopped Redis costs one refused connection per 30 s, not one per slot)."""
+    global _cache_down_until
+    _cache_down_until = time.monotonic() + CACHE_RETRY_SECONDS
+    log_once("cache", "recommendations: the cache is unavailable, serving without it", exc_info=True)
+
+
+def _cache_get(key: str):
+    if time.monotonic() < _cache_down_until:
+        return None
+    try:
+        return cache.get(key)
+    except Exception:  # noqa: BLE001 - the cache server down: serve uncached
+        _cache_failed()
+        return None
+
+
+def _cache_set(key: str, value) -> None:
+    if time.monotonic() < _cache_down_until:
+        return
+    try:
+        cache.set(key, value, int(setting("RECOMMEND_CACHE_SECONDS", 600)))
+    except Exception:  # noqa: BLE001
+        _cache_failed()
+
+
+def cache_retry_now() -> None:
+    """Use the cache again at once (tests)."""
+    global _cache_down_until
+    _cache_down_until = 0.0
+
+
+# ---------------------------------------------------------------------------
+# candidate generators: (state, ctx, k) -> (model, version, title, candidates) or None (slot not shown)
+# ---------------------------------------------------------------------------
+Generated = tuple[str, str, str, list[Candidate]] | None
+
+
+def _indices_to_products(live: LiveModel, idx: np.ndarray, scores: np.ndarray) -> list[tuple[int, float]]:
+    out = []
+    for i, s in zip(np.asarray(idx).tolist(), np.asarray(scores).tolist(), strict=False):
+        pid = int(live.product_of[i]) if 0 < i < len(live.product_of) else 0
+        if pid and np.isfinite(s):
+            out.append((pid, float(s)))
+    return out
+
+
+def _anchors(state: PageState, candidates: list[int], anchors: list[int]) -> dict[int, tuple[int, float]]:
+    """For each candidate product, the anchor product (from the shopper's history,
+    the cart, the order) it is most similar to by co-purchase (item-kNN, else
+    content), with that similarity; candidates with no similar anchor are left out."""
+    live = state.first_model("itemknn", "minilm", "tfidf")
+    if live is None or not candidates or not anchors:
+        return {}
+    a_idx = [live.index_of[a] for a in anchors if a in live.index_of]
+    c_idx = [live.index_of.get(c, 0) for c in candidates]
+    if not a_idx:
+        return {}
+    scores = _call(live, "score", lambda: live.model.score([History.from_lists([a]) for a in a_idx]))
+    if scores is None:
+        return {}
+    sub = np.asarray(scores)[:, c_idx]  # (anchors, candidates)
+    best = np.argmax(sub, axis=0)
+    out = {}
+    a_products = [int(live.product_of[a]) for a in a_idx]
+    for j, c in enumerate(candidates):
+        value = float(sub[best[j], j])
+        if c_idx[j] and np.isfinite(value) and value > 1e-3 and a_products[best[j]] != c:
+            out[c] = (a_products[best[j]], value)
+    return out
+
+
+def _recent_distinct(history: list[HistoryEvent], limit: int = 15) -> list[HistoryEvent]:
+    out, seen = [], set()
+    for e in reversed(history):
+        if e.product_id not in seen:
+            seen.add(e.product_id)
+            out.append(e)
+        if len(out) == limit:
+            break
+    return out
+
+
+def _personal_reasons(state: PageState, ranked: list[tuple[int, float]]) -> list[Candidate]:
+    """Reasons for personal lists: the history item each candidate follows from."""
+    recent = _recent_distinct(state.history)
+    by_product = {e.product_id: e for e in recent}
+    anchors = _anchors(state, [p for p, _ in ranked], list(by_product))
+    anchor_products = state.products([a for a, _ in anchors.values()])
+    country = _country_popular(state) if len(anchors) < len(ranked) else {}
+    out = []
+    for pid, score in ranked:
+        reason = ""
+        if pid in anchors and anchors[pid][0] in anchor_products:
+            event = by_product[anchors[pid][0]]
+            reason = reasons.because(event.kind, anchor_products[event.product_id], event.created_at)
+        elif pid in country:
+            reason = reasons.popular_in(state.country, wholesale=state.wholesale)
+        else:
+            reason = reasons.like_you()
+        out.append(Candidate(pid, score, reason))
+    return out
+
+
+def _standardise(scores: np.ndarray) -> np.ndarray:
+    """(x − mean) / std over the finite entries; -inf elsewhere."""
+    scores = np.asarray(scores, dtype=np.float64)
+    finite = np.isfinite(scores)
+    out = np.full_like(scores, -np.inf)
+    if finite.any():
+        values = scores[finite]
+        out[finite] = (values - values.mean()) / (values.std() + 1e-12)
+    return out
+
+
+def session_blend(full: np.ndarray, session: np.ndarray | None, weight: float) -> np.ndarray:
+    """(1 − w)·z(full) + w·z(session): the whole history, with what the shopper
+    did in this visit counting for `weight` on its own."""
+    if session is None or weight <= 0:
+        return np.asarray(full, dtype=np.float64)
+    return (1 - weight) * _standardise(full) + weight * _standardise(session)
+
+
+def _session_content_scores(state: PageState, live: LiveModel, session: History) -> np.ndarray | None:
+    """The content model's scores of this visit's items, in `live`'s item indices."""
+    content = state.first_model("tfidf", "minilm")
+    if content is None:
+        return None
+    items = [content.index_of.get(int(live.product_of[i]), 0) for i in session.items.tolist()]
+    items = [i for i in items if i]
+    if not items:
+        return None
+    h = History.from_lists(items, session.times[: len(items)])
+    scores = _call(content, "score", lambda: content.model.score([h])[0])
+    if scores is None:
+        return None
+    src = np.asarray([content.index_of.get(int(p), 0) for p in live.product_of.tolist()], dtype=np.int64)
+    out = np.full(len(live.product_of), -np.inf)
+    known = src > 0
+    out[known] = np.asarray(scores, dtype=np.float64)[src[known]]
+    out[0] = -np.inf
+    return out
+
+
+def _gen_for_you(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
+    """The shopper's whole history scored by the best personal model, blended with
+    the same model's scores of this visit alone (views, clicks, cart in the last
+    RECOMMEND_SESSION_HOURS), so that what they do now moves the list at once
+    even when years of purchases stand behind it."""
+    if not state.has_history:
+        return None
+    live = state.first_model("hybrid", "tifuknn", "als", "itemknn")
+    if live is None:
+        return _fallback_generated(state, k)
+    history = state.history_for(live)
+    if len(history) == 0:
+        return None
+    session = state.history_for(live, kinds=("view", "rec_click", "add_to_cart"))
+    since = (state.now - dt.timedelta(hours=float(setting("RECOMMEND_SESSION_HOURS", 2)))).timestamp()
+    session = History(session.items[session.times >= since], session.times[session.times >= since])
+    histories = [history, session] if len(session) and len(session) < len(history) else [history]
+    now = state.now.timestamp()
+    scores = _call(live, "score", lambda: live.model.score(histories, now=now))
+    if scores is None:
+        return _fallback_generated(state, k)
+    weight = float(setting("RECOMMEND_SESSION_WEIGHT", 0.5))
+    session_scores = None
+    if len(histories) > 1:
+        session_scores = _standardise(scores[1])
+        content = _session_content_scores(state, live, session)
+        if content is not None:  # what the visit is about: look-alikes of what they looked at
+            session_scores = 0.5 * session_scores + 0.5 * _standardise(content)
+    blended = session_blend(scores[0], session_scores, weight)
+    bought = np.unique(state.history_for(live, kinds=("purchase",)).items)
+    idx, values = top_k(blended, k, exclude=bought)
+    return live.name, live.version, "", _personal_reasons(state, _indices_to_products(live, idx, values))
+
+
+def _gen_because_viewed(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
+    viewed = [e for e in state.history if e.kind in ("view", "rec_click")]
+    if not viewed:
+        return None
+    anchor_id = viewed[-1].product_id
+    anchor = state.products([anchor_id]).get(anchor_id)
+    if anchor is None:
+        return None
+    title = TITLES["home_because_viewed"].format(anchor=reasons.display_name(anchor))
+    for name in ("itemknn", "minilm", "tfidf"):
+        live = state.model(name)
+        if live is None or anchor_id not in live.index_of:
+            continue
+        result = _call(live, "similar_items", lambda live=live: live.model.similar_items(live.index_of[anchor_id], k))
+        if result is None or not len(result[0]):
+            continue
+        why = reasons.same_customers(anchor) if name == "itemknn" else reasons.similar_to(anchor)
+        return live.name, live.version, title, [Candidate(p, s, why) for p, s in _indices_to_products(live, *result)]
+    return None
+
+
+def _gen_buy_again(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
+    purchases = [e for e in state.history if e.kind == "purchase"]
+    orders: dict[int, set[str]] = {}
+    last: dict[int, dt.datetime] = {}
+    for e in purchases:
+        orders.setdefault(e.product_id, set()).add(e.order_number or str(e.event_id))
+        last[e.product_id] = max(last.get(e.product_id, e.created_at), e.created_at)
+    if not any(len(v) >= 2 for v in orders.values()):
+        return None  # only for customers who do re-buy
+    live = state.model("repeat")
+    ranked: list[tuple[int, float]] = []
+    if live is not None:
+        history = state.history_for(live, kinds=("purchase",))
+        own = np.unique(history.items)
+        result = _call(
+            live, "recommend", lambda: live.model.recommend(history, k, allow=own, now=state.now.timestamp())
+        )
+        if result is not None:
+            ranked = _indices_to_products(live, *result)
+    model, version = (live.name, live.version) if live is not None and ranked else ("own-history", "live")
+    if not ranked:  # no repeat model: the shopper's own orders, most re-bought and most recent first
+        ranked = sorted(((p, float(len(o))) for p, o in orders.items()), key=lambda x: (-x[1], -last[x[0]].timestamp()))
+    cands = [Candidate(p, s, reasons.bought_again(len(orders.get(p, ())), last[p])) for p, s in ranked if p in last]
+    return model, version, "", cands[:k]
+
+
+def _gen_trending(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
+    live = state.model("pop_recent")
+    ranked: list[tuple[int, float]] = []
+    if live is not None:
+        result = _call(live, "recommend", lambda: live.model.recommend(History.empty(), k))
+        if result is not None:
+            ranked = _indices_to_products(live, *result)
+    if not ranked:
+        return _fallback_generated(state, k)
+    buyers = profiles_selectors.product_recent_buyers(
+        product_ids=[p for p, _ in ranked], since=state.now - dt.timedelta(days=TRENDING_DAYS)
+    )
+    cands = [Candidate(p, s, reasons.trending(buyers.get(p, 0), TRENDING_DAYS)) for p, s in ranked]
+    return live.name, live.version, "", cands
+
+
+def _country_popular(state: PageState, k: int = 60) -> dict[int, int]:
+    """product id -> buyers among customers from the shopper's country (cached an hour)."""
+    key = f"rec:1:country:{hashlib.md5(state.country.encode()).hexdigest()[:12]}:{int(state.wholesale)}"
+    value = _cache_get(key)
+    if value is None:
+        since = state.now - dt.timedelta(days=COUNTRY_DAYS)
+        rows = profiles_selectors.products_popular_by_country(
+            country=state.country, since=since, bulk_buyers=True if state.wholesale else None, limit=k
+        )
+        if len(rows) < 20:  # a small country: its whole history
+            rows = profiles_selectors.products_popular_by_country(
+                country=state.country, bulk_buyers=True if state.wholesale else None, limit=k
+            )
+        value = dict(rows)
+        _cache_set(key, value)
+    return value
+
+
+def _gen_country(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
+    if state.has_history:
+        return None  # a new visitor's slot: personal ones replace it from the first click
+    popular = _country_popular(state)
+    if not popular:
+        return None
+    title = TITLES["home_country"].format(country=state.country)
+    cands = [
+        Candidate(p, float(b), reasons.popular_in(state.country, wholesale=state.wholesale, buyers=b))
+        for p, b in sorted(popular.items(), key=lambda x: -x[1])
+    ]
+    return "country-popularity", "live", title, cands[:k]
+
+
+def _gen_similar(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
+    product = ctx["product"]
+    for name in ("minilm", "tfidf"):
+        live = state.model(name)
+        if live is None or product.pk not in live.index_of:
+            continue
+        result = _call(live, "similar_items", lambda live=live: live.model.similar_items(live.index_of[product.pk], k))
+        if result is not None and len(result[0]):
+            why = reasons.similar_to(product)
+            return live.name, live.version, "", [Candidate(p, s, why) for p, s in _indices_to_products(live, *result)]
+    return None
+
+
+def _gen_also_bought(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
+    product = ctx["product"]
+    for name in ("itemknn", "ease"):
+        live = state.model(name)
+        if live is None or product.pk not in live.index_of:
+            continue
+        result = _call(live, "similar_items", lambda live=live: live.model.similar_items(live.index_of[product.pk], k))
+        if result is not None and len(result[0]):
+            why = reasons.same_customers(product)
+            return live.name, live.version, "", [Candidate(p, s, why) for p, s in _indices_to_products(live, *result)]
+    return None
+
+
+def _gen_complete_set(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
+    product = ctx["product"]
+    rows = profiles_selectors.product_basket_neighbours(product_id=product.pk, limit=k)
+    if not rows:
+        return None
+    return "same-basket", "live", "", [Candidate(p, float(n), reasons.same_basket(product, n)) for p, n in rows]
+
+
+def _together(state: PageState, products: list, k: int, *, max_price: Decimal | None = None) -> Generated:
+    if not products:
+        return None
+    ids = [p.pk for p in products]
+    live = state.first_model("itemknn", "ease")
+    ranked: list[tuple[int, float]] = []
+    if live is not None:
+        history = state.history_for(live, kinds=(), extra=ids)
+        if len(history):
+            result = _call(live, "recommend", lambda: live.model.recommend(history, k, exclude=history.items))
+            if result is not None:
+                ranked = _indices_to_products(live, *result)
+    model, version = (live.name, live.version) if ranked else ("same-basket", "live")
+    if not ranked:
+        ranked = [
+            (p, float(n))
+            for p, n in profiles_selectors.product_basket_neighbours(product_id=ids[0], limit=k)
+            if p not in ids
+        ]
+    anchors = _anchors(state, [p for p, _ in ranked], ids)
+    by_id = {p.pk: p for p in products}
+    cands = [  # only what really was bought with a cart item (a reason that is true)
+        Candidate(pid, score, reasons.often_bought_with(by_id[anchors[pid][0]]))
+        for pid, score in ranked
+        if pid in anchors and anchors[pid][0] in by_id
+    ]
+    if not cands:
+        model, version = "same-basket", "live"
+        for pid, n in profiles_selectors.product_basket_neighbours(product_id=ids[0], limit=k):
+            if pid not in ids:
+                cands.append(Candidate(pid, float(n), reasons.often_bought_with(products[0])))
+    if max_price is not None:
+        prices = {p.pk: p.price for p in state.products([c.product_id for c in cands]).values()}
+        cands = [c for c in cands if prices.get(c.product_id, max_price + 1) <= max_price]
+    return model, version, "", cands
+
+
+def _gen_cart(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
+    return _together(state, list(ctx.get("products") or []), k)
+
+
+def _gen_checkout(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
+    limit = Decimal(str(setting("RECOMMEND_ADDON_MAX_PRICE", "5.00")))
+    return _together(state, list(ctx.get("products") or []), max(k, 40), max_price=limit)
+
+
+def _gen_confirmation(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
+    products = list(ctx.get("products") or [])
+    live = state.first_model("hybrid", "itemknn")
+    ids = [p.pk for p in products]
+    if live is None:
+        return _fallback_generated(state, k)
+    history = state.history_for(live, extra=[i for i in ids if i not in {e.product_id for e in state.history}])
+    if not len(history):
+        return _fallback_generated(state, k)
+    exclude = np.asarray([live.index_of[i] for i in ids if i in live.index_of], dtype=np.int64)
+    result = _call(
+        live, "recommend", lambda: live.model.recommend(history, k, exclude=exclude, now=state.now.timestamp())
+    )
+    if result is None:
+        return _fallback_generated(state, k)
+    ranked = _indices_to_products(live, *result)
+    anchors = _anchors(state, [p for p, _ in ranked], ids)
+    by_id = {p.pk: p for p in products}
+    cands = []
+    for pid, score in ranked:
+        if pid in anchors and anchors[pid][0] in by_id:
+            cands.append(Candidate(pid, score, reasons.from_your_order(by_id[anchors[pid][0]])))
+        else:
+            cands.append(Candidate(pid, score, reasons.like_you()))
+    return live.name, live.version, "", cands
+
+
+def _fallback_generated(state: PageState, k: int) -> Generated:
+    products = catalog_selectors.products_popular(limit=k)
+    return (
+        FALLBACK_MODEL,
+        FALLBACK_VERSION,
+        "",
+        [Candidate(p.pk, float(p.units_sold), reasons.popular()) for p in products],
+    )
+
+
+GENERATORS: dict[str, Callable[[PageState, Mapping[str, Any], int], Generated]] = {
+    "home_for_you": _gen_for_you,
+    "home_because_viewed": _gen_because_viewed,
+    "home_buy_again": _gen_buy_again,
+    "home_trending": _gen_trending,
+    "home_country": _gen_country,
+    "product_for_you": _gen_for_you,
+    "product_also_bought": _gen_also_bought,
+    "product_complete_set": _gen_complete_set,
+    "product_similar": _gen_similar,
+    "cart_together": _gen_cart,
+    "checkout_addon": _gen_checkout,
+    "search_for_you": _gen_for_you,
+    "confirmation_more": _gen_confirmation,
+}
+# slots whose candidates depend on the shopper (their cache key holds the shopper and their latest event)
+PERSONAL = {
+    "home_for_you",
+    "home_because_viewed",
+    "home_buy_again",
+    "product_for_you",
+    "search_for_you",
+    "confirmation_more",
+    "home_country",
+}
+SLOT_SIZES = {"checkout_addon": 1}
+
+
+def _context_key(slot: str, ctx: Mapping[str, Any]) -> str:
+    parts = []
+    if ctx.get("product") is not None:
+        parts.append(f"p{ctx['product'].pk}")
+    if ctx.get("products"):
+        parts.append("c" + ",".join(str(p.pk) for p in ctx["products"]))
+    return hashlib.md5("|".join(parts).encode()).hexdigest()[:12] if parts else "-"
+
+
+def _candidates(state: PageState, slot: str, ctx: Mapping[str, Any], k: int):
+    versions = "-".join(f"{n}={v}" for n, v in sorted(state.versions.items()))
+    owner = "*"
+    if slot in PERSONAL:
+        owner = f"{state.owner_key}:{state.latest_event_id}:{hashlib.md5(state.country.encode()).hexdigest()[:8]}"
+    generator = GENERATORS[slot]
+    slot_key = slot
+    if slot in ("home_for_you", "search_for_you", "product_for_you"):
+        # the page's own product is in the history already (its view was recorded
+        # first): "picked for you" on a product page needs one more item than that
+        if slot == "product_for_you" and len({e.product_id for e in state.history}) < 2:
+            return None
+        slot_key, generator = "for_you", _gen_for_you  # one list serves the three
+    key = f"rec:1:{slot_key}:{owner}:{_context_key(slot, ctx)}:{k}:{hashlib.md5(versions.encode()).hexdigest()[:12]}"
+    cached = _cache_get(key)
+    if cached is not None:
+        return cached
+    generated = generator(state, ctx, k)
+    if generated is not None:
+        model, version, title, cands = generated
+        generated = (model, version, title, [(c.product_id, c.score, c.reason) for c in cands])
+    _cache_set(key, generated if generated is not None else ())
+    return generated
+
+
+def recommendations_for(*, slot: str, shopper: Shopper, context: Mapping[str, Any] | None = None) -> Served | None:
+    """The products one slot shows to this shopper now, with reasons, model and version.
+
+    slot: a slot name (GENERATORS) or a page name (PAGES: its first slot with
+    items). context: `product` (the product page's product), `products` (the
+    cart's or the order's products), `n` (how many, default
+    RECOMMEND_SLOT_SIZE), `state` (a PageState shared by the slots of a page:
+    they never show a product twice), `country` (a new visitor's country, from
+    the request's language). None when the slot does not apply (no history for
+    a personal slot, a shopper who never re-buys for "Buy it again")."""
+    ctx = dict(context or {})
+    state: PageState = ctx.get("state") or PageState(shopper=shopper, country=ctx.get("country", ""))
+    if slot in PAGES:
+        for sub in PAGES[slot]:
+            served = recommendations_for(slot=sub, shopper=shopper, context={**ctx, "state": state})
+            if served is not None and served.items:
+                return served
+        return None
+    if slot not in GENERATORS:
+        raise ValueError(f"unknown slot {slot!r}")
+    n = int(ctx.get("n") or SLOT_SIZES.get(slot) or setting("RECOMMEND_SLOT_SIZE", 6))
+    k = max(n * 4 + 12, 30)
+    generated = _candidates(state, slot, ctx, k)
+    if not generated:
+        return None
+    model, version, title, rows = generated
+    cands = [Candidate(p, s, r) for p, s, r in rows]
+    products = state.products([c.product_id for c in cands])
+    exclude = [ctx["product"].pk] if ctx.get("product") is not None else []
+    exclude += [p.pk for p in ctx.get("products") or []]
+    chosen = apply_rules(cands, products, n=n, seen=state.seen, exclude=exclude, muted=state.muted)
+    if not chosen and model != FALLBACK_MODEL and slot in ("home_for_you", "home_trending", "confirmation_more"):
+        fallback = _fallback_generated(state, k)
+        model, version, title, cands = fallback
+        products = state.products([c.product_id for c in cands])
+        chosen = apply_rules(cands, products, n=n, seen=state.seen, exclude=exclude, muted=state.muted)
+    items = [
+        ServedItem(product=p, score=c.score, reason=c.reason, position=i) for i, (p, c) in enumerate(chosen, start=1)
+    ]
+    return Served(slot=slot, title=title or TITLES[slot], model=model, model_version=version, items=items)
+
+
+def page_recommendations(*, page: str, shopper: Shopper, context: Mapping[str, Any] | None = None) -> list[Served]:
+    """Every slot of a page with items, in display order, sharing one PageState."""
+    if page not in PAGES:
+        raise ValueError(f"unknown page {page!r}")
+    ctx = dict(context or {})
+    state = ctx.get("state") or PageState(shopper=shopper, country=ctx.get("country", ""))
+    out = []
+    for slot in PAGES[page]:
+        served = recommendations_for(slot=slot, shopper=shopper, context={**ctx, "state": state})
+        if served is not None and served.items:
+            out.append(served)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# search: re-rank without hiding relevance
+# ---------------------------------------------------------------------------
+def search_rerank(*, products: list, shopper: Shopper, state: PageState | None = None) -> tuple[list, str, str]:
+    """Products in relevance order, re-ranked by a blend of text relevance and
+    the shopper's score: blend = w·(1 − text_rank/N) + (1 − w)·(1 − shopper_rank/N),
+    w = RECOMMEND_SEARCH_TEXT_WEIGHT (0.7). A shopper with no history gets the
+    trending model's score. Returns (products, model, version); on any failure
+    the relevance order, unchanged."""
+    state = state or PageState(shopper=shopper)
+    n = len(products)
+    if n < 2:
+        return list(products), "", ""
+    names = ("hybrid", "tifuknn", "itemknn") if state.has_history else ("pop_recent", "pop")
+    live = state.first_model(*names)
+    if live is None:
+        return list(products), "", ""
+    history = state.history_for(live) if state.has_history else History.empty()
+    idx = np.asarray([live.index_of.get(p.pk, 0) for p in products], dtype=np.int64)
+    scores = _call(
+        live, "score_candidates", lambda: live.model.score_candidates(history, idx, now=state.now.timestamp())
+    )
+    if scores is None:
+        return list(products), "", ""
+    scores = np.where(idx > 0, np.asarray(scores, dtype=np.float64), -np.inf)
+    scores = np.where(np.isfinite(scores), scores, -1e30)
+    shopper_rank = np.empty(n)
+    shopper_rank[np.argsort(-scores, kind="stable")] = np.arange(n)
+    w = float(setting("RECOMMEND_SEARCH_TEXT_WEIGHT", 0.7))
+    blend = w * (1 - np.arange(n) / n) + (1 - w) * (1 - shopper_rank / n)
+    order = np.argsort(-blend, kind="stable")
+    return [products[i] for i in order], live.name, live.version
+
+
+# ---------------------------------------------------------------------------
+# the new visitor's country, from the request's languages
+# ---------------------------------------------------------------------------
+REGION_COUNTRIES = {
+    "GB": "United Kingdom",
+    "UK": "United Kingdom",
+    "IE": "EIRE",
+    "FR": "France",
+    "DE": "Germany",
+    "ES": "Spain",
+    "NL": "Netherlands",
+    "BE": "Belgium",
+    "CH": "Switzerland",
+    "PT": "Portugal",
+    "IT": "Italy",
+    "AU": "Australia",
+    "NO": "Norway",
+    "FI": "Finland",
+    "SE": "Sweden",
+    "DK": "Denmark",
+    "AT": "Austria",
+    "PL": "Poland",
+    "JP": "Japan",
+    "US": "USA",
+    "CY": "Cyprus",
+    "GR": "Greece",
+    "IL": "Israel",
+    "CA": "Canada",
+    "IS": "Iceland",
+    "SG": "Singapore",
+    "LT": "Lithuania",
+    "MT": "Malta",
+    "CZ": "Czech Republic",
+    "BR": "Brazil",
+}
+LANGUAGE_COUNTRIES = {
+    "fr": "France",
+    "de": "Germany",
+    "es": "Spain",
+    "nl": "Netherlands",
+    "pt": "Portugal",
+    "it": "Italy",
+    "nb": "Norway",
+    "no": "Norway",
+    "fi": "Finland",
+    "sv": "Sweden",
+    "da": "Denmark",
+    "pl": "Poland",
+    "ja": "Japan",
+    "el": "Greece",
+    "he": "Israel",
+    "is": "Iceland",
+    "lt": "Lithuania",
+    "mt": "Malta",
+    "cs": "Czech Republic",
+    "en": "United Kingdom",
+}
+
+
+def country_from_languages(accept_language: str) -> str:
+    """The store country a visitor's Accept-Language points to ('' when none):
+    the region of the first language that has one we sell to, else the language."""
+    from django.utils.translation.trans_real import parse_accept_lang_header
+
+    try:
+        langs = [code for code, _ in parse_accept_lang_header(accept_language or "")]
+    except ValueError:
+        return ""
+    for code in langs:
+        parts = code.replace("_", "-").split("-")
+        if len(parts) > 1 and parts[1].upper() in REGION_COUNTRIES:
+            return REGION_COUNTRIES[parts[1].upper()]
+        if parts[0].lower() in LANGUAGE_COUNTRIES:
+            return LANGUAGE_COUNTRIES[parts[0].lower()]
+    return ""
