@@ -4,6 +4,7 @@ customer or anonymous session (the same serving as the pages' slots)."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -12,7 +13,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog import selectors as catalog_selectors
-from catalog.models import Product
 from checkout import selectors as checkout_selectors
 from profiles.selectors import shopper_from_request
 
@@ -80,7 +80,7 @@ class RecommendationsView(APIView):
                 context["product"] = catalog_selectors.product_get(product_id=int(raw_product or ""))
             except (TypeError, ValueError):
                 raise ValidationError({"product": ["product must be a product id"]}) from None
-            except Product.DoesNotExist:
+            except ObjectDoesNotExist:
                 raise ValidationError({"product": [f"unknown product {raw_product}"]}) from None
         if slot in ("cart", "checkout"):
             context["products"] = checkout_selectors.cart_products_for(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django.core import signing
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET
 
 from catalog import selectors as catalog_selectors
-from catalog.models import Product
 from profiles.selectors import shopper_from_request
 
 from . import attribution
@@ -24,7 +24,7 @@ def click(request, token: str):
         return HttpResponseBadRequest("This recommendation link is not valid.")
     try:
         product = catalog_selectors.product_get(product_id=data["product_id"])
-    except Product.DoesNotExist:
+    except ObjectDoesNotExist:
         return redirect("home")
     attribution.click_record(shopper=shopper_from_request(request), click=data)
     return redirect(product.get_absolute_url())

@@ -9,6 +9,7 @@ import pytest
 
 from checkout import selectors as checkout_selectors
 from checkout import services as checkout_services
+from checkout.parsing import address_parse
 from checkout.payment import CARD_SUCCEEDS
 from profiles import services as profiles_services
 from profiles.models import Event
@@ -68,7 +69,7 @@ def test_impression_click_add_to_cart_and_order_are_attributed(client, shop, dja
     with django_capture_on_commit_callbacks(execute=True):
         order = checkout_services.order_place(
             cart=cart,
-            address=dict(ADDRESS),
+            address=address_parse(data=ADDRESS),
             shipping_method="standard",
             payment_token=CARD_SUCCEEDS,
             coupon_code="",
@@ -113,7 +114,7 @@ def test_an_anonymous_click_is_attributed_after_login(client, shop, django_captu
     with django_capture_on_commit_callbacks(execute=True):
         checkout_services.order_place(
             cart=cart,
-            address=dict(ADDRESS),
+            address=address_parse(data=ADDRESS),
             shipping_method="standard",
             payment_token=CARD_SUCCEEDS,
             coupon_code="",
