@@ -5,11 +5,8 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -30,124 +27,10 @@ from .errors import (
     PaymentFailed,
     UnknownProduct,
 )
-from .models import Cart, CartLine, Coupon, CouponRedemption, Order, OrderLine, PaymentStatus, Return
+from .models import Cart, CartLine, Coupon, CouponRedemption, Order, OrderLine, PaymentStatus
 from .payment import PaymentDeclined, PaymentGatewayError, get_gateway, normalise_token
 from .pricing import price_lines
 from .shipping import SHIPPING_METHODS
-
-# =============================================================================
-# Import of the Online Retail history (owned by the storefront-foundation work;
-# called by shop/management/commands/import_online_retail.py)
-# =============================================================================
-
-IMPORT_BATCH_SIZE = 2000
-
-
-class HistoricalOrderRecord(Protocol):
-    number: str
-    customer_external_id: int | None
-    country: str
-    placed_at: datetime
-    subtotal: Decimal
-    shipping: Decimal
-    total: Decimal
-
-
-class HistoricalLineRecord(Protocol):
-    order_number: str
-    stock_code: str
-    product_name: str
-    quantity: int
-    unit_price: Decimal
-    line_total: Decimal
-
-
-class HistoricalReturnRecord(Protocol):
-    number: str
-    customer_external_id: int | None
-    stock_code: str
-    quantity: int
-    unit_price: Decimal
-    created_at: datetime
-
-
-def orders_import_historical(
-    *,
-    orders: Sequence[HistoricalOrderRecord],
-    lines: Iterable[HistoricalLineRecord],
-    customer_ids: dict[int, int],
-    product_ids: dict[str, int],
-    progress=None,
-) -> dict[str, Order]:
-    """Create the historical orders (completed, with their original timestamps)
-    whose number is not in the shop yet, with their lines. Guest orders keep no
-    customer. Returns the orders created, by number (empty on a second run)."""
-    existing = set(Order.objects.filter(is_historical=True).values_list("number", flat=True))
-    new = [
-        Order(
-            number=o.number,
-            customer_id=customer_ids[o.customer_external_id] if o.customer_external_id is not None else None,
-            status=Order.Status.COMPLETED,
-            country=o.country,
-            currency="GBP",
-            subtotal=o.subtotal,
-            shipping=o.shipping,
-            total=o.total,
-            is_historical=True,
-            placed_at=o.placed_at,
-        )
-        for o in orders
-        if o.number not in existing
-    ]
-    created: dict[str, Order] = {}
-    for start in range(0, len(new), IMPORT_BATCH_SIZE):
-        chunk = Order.objects.bulk_create(new[start : start + IMPORT_BATCH_SIZE])
-        created.update((o.number, o) for o in chunk)
-    if any(o.pk is None for o in created.values()):  # a backend that returns no ids
-        ids = dict(Order.objects.filter(number__in=list(created)).values_list("number", "id"))
-        for number, order in created.items():
-            order.pk = ids[number]
-    from catalog.services import rows_bulk_insert
-
-    def rows():
-        for n, line in enumerate(lines, 1):
-            if progress and n % IMPORT_BATCH_SIZE == 0:
-                progress(IMPORT_BATCH_SIZE)
-            order = created.get(line.order_number)
-            if order is not None:
-                yield (order.pk, product_ids[line.stock_code], line.product_name, line.quantity, line.unit_price,
-                       line.line_total)
-
-    rows_bulk_insert(
-        model=OrderLine,
-        fields=["order", "product", "product_name", "quantity", "unit_price", "line_total"],
-        rows=rows(),
-    )
-    return created
-
-
-def returns_import_historical(
-    *, returns: Iterable[HistoricalReturnRecord], customer_ids: dict[int, int], product_ids: dict[str, int]
-) -> int:
-    """Record the cancellation lines of the history as returns (never as
-    purchases), skipping cancellation invoices already recorded."""
-    existing = set(Return.objects.filter(is_historical=True).values_list("number", flat=True).distinct())
-    new = [
-        Return(
-            number=r.number,
-            customer_id=customer_ids[r.customer_external_id] if r.customer_external_id is not None else None,
-            product_id=product_ids[r.stock_code],
-            quantity=r.quantity,
-            unit_price=r.unit_price,
-            is_historical=True,
-            created_at=r.created_at,
-        )
-        for r in returns
-        if r.number not in existing
-    ]
-    Return.objects.bulk_create(new, batch_size=IMPORT_BATCH_SIZE)
-    return len(new)
-
 
 # =============================================================================
 # Carts, orders, payments

@@ -163,12 +163,12 @@ def test_truncated_files_stop_with_a_clear_message(tmp_path):
 
 @pytest.mark.django_db
 def test_a_failure_while_writing_rolls_everything_back(tmp_path, monkeypatch):
-    from checkout import services as checkout_services
+    from checkout import importing as checkout_importing
 
     def boom(**kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(checkout_services, "returns_import_historical", boom)
+    monkeypatch.setattr(checkout_importing, "returns_import_historical", boom)
     before = counts()
     with pytest.raises(RuntimeError):
         run(write(tmp_path))

@@ -1,0 +1,1 @@
+"""Shared helpers below every app: no models, no app imports."""
