@@ -5,7 +5,7 @@ lines and the cancellations."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
@@ -21,6 +21,7 @@ class HistoricalOrderRecord(Protocol):
     customer_external_id: int | None
     country: str
     placed_at: datetime
+    original_placed_at: datetime
     subtotal: Decimal
     shipping: Decimal
     total: Decimal
@@ -31,6 +32,7 @@ class HistoricalLineRecord(Protocol):
     stock_code: str
     product_name: str
     quantity: int
+    quantity_returned: int
     unit_price: Decimal
     line_total: Decimal
 
@@ -68,6 +70,7 @@ def orders_import_historical(
             total=o.total,
             is_historical=True,
             placed_at=o.placed_at,
+            original_placed_at=o.original_placed_at,
         )
         for o in orders
         if o.number not in existing
@@ -86,12 +89,12 @@ def orders_import_historical(
                 progress(IMPORT_BATCH_SIZE)
             order = created.get(line.order_number)
             if order is not None:
-                yield (order.pk, product_ids[line.stock_code], line.product_name, line.quantity, line.unit_price,
-                       line.line_total)
+                yield (order.pk, product_ids[line.stock_code], line.product_name, line.quantity,
+                       line.quantity_returned, line.unit_price, line.line_total)
 
     rows_bulk_insert(
         model=OrderLine,
-        fields=["order", "product", "product_name", "quantity", "unit_price", "line_total"],
+        fields=["order", "product", "product_name", "quantity", "quantity_returned", "unit_price", "line_total"],
         rows=rows(),
     )
     return created
@@ -118,3 +121,13 @@ def returns_import_historical(
     ]
     Return.objects.bulk_create(new, batch_size=IMPORT_BATCH_SIZE)
     return len(new)
+
+
+def historical_time_shift() -> timedelta | None:
+    """How far an earlier import moved the history onto the shop's timeline
+    (placed_at - original_placed_at of its orders), so a second import uses the
+    same shift and changes nothing; None when no history has been imported."""
+    order = Order.objects.filter(is_historical=True, original_placed_at__isnull=False).order_by("pk").first()
+    if order is None:
+        return None
+    return order.placed_at - order.original_placed_at

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from catalog.models import Product
 from profiles.models import Customer
-from profiles.services import event_record
+from profiles.services import event_record, purchase_events_cancel
 
 from . import selectors
 from .errors import (
@@ -437,6 +437,8 @@ def order_events_record(*, order_id: int) -> bool:
         order = Order.objects.select_for_update(of=("self",)).select_related("customer").filter(pk=order_id).first()
         if order is None or order.events_recorded_at or order.customer_id is None:
             return False
+        if order.status == Order.Status.CANCELLED:  # cancelled before the job ran: never a purchase
+            return False
         for line in order.lines.select_related("product"):
             event_record(kind="purchase", customer=order.customer, product=line.product, quantity=line.quantity,
                          price=line.unit_price, order_number=order.number, created_at=order.placed_at)
@@ -480,6 +482,7 @@ def order_cancel(*, order: Order, customer: Customer | None = None) -> Order:
     if not order.can_cancel:
         raise OrderStateError(f"Order {order.number} can no longer be cancelled ({order.get_status_display()}).")
     _restock(order)
+    purchase_events_cancel(order_number=order.number)  # sold counts, portraits and training stay net
     CouponRedemption.objects.filter(order=order).delete()
     _refund_payment(order)
     order.status = Order.Status.CANCELLED

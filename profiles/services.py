@@ -168,6 +168,23 @@ def event_record(
     return event
 
 
+def purchase_events_cancel(*, order_number: str) -> int:
+    """A cancelled order was never a purchase: delete its purchase (and coupon)
+    events so sold counts, portraits and training data stay net, and refresh the
+    buyer's portrait. Returns how many events were deleted."""
+    if not order_number:
+        return 0
+    with transaction.atomic():
+        events = Event.objects.filter(
+            order_number=order_number, kind__in=[Event.Kind.PURCHASE, Event.Kind.COUPON_USED]
+        )
+        customer_ids = set(events.exclude(customer__isnull=True).values_list("customer_id", flat=True))
+        n, _ = events.delete()
+        for customer_id in customer_ids:
+            transaction.on_commit(lambda cid=customer_id: portrait_update_schedule(customer_id=cid))
+    return n
+
+
 def events_attach_session(*, session_key: str, customer: Customer) -> int:
     """Give an anonymous session's events to the customer who just logged in.
     Returns how many events were attached."""
@@ -242,7 +259,6 @@ def portraits_build_all(*, progress: bool = False, embeddings: bool = True, n_cl
         customers_frame,
         events_frame,
         muted_categories_by_customer,
-        portrait_reference_time,
         product_texts,
     )
 
@@ -258,7 +274,7 @@ def portraits_build_all(*, progress: bool = False, embeddings: bool = True, n_cl
     timings["embeddings"] = time.perf_counter() - t
     t = time.perf_counter()
     rows, baseline = portraits_compute(
-        events=events, customers=customers, now=portrait_reference_time(), embeddings=vectors,
+        events=events, customers=customers, now=timezone.now(), embeddings=vectors,
         muted=muted_categories_by_customer(), tz=settings.TIME_ZONE, n_clusters=n_clusters or N_CLUSTERS,
     )
     timings["compute"] = time.perf_counter() - t
@@ -282,7 +298,6 @@ def portrait_build(*, customer_id: int) -> Portrait:
         events_frame,
         muted_categories_by_customer,
         portrait_baseline,
-        portrait_reference_time,
     )
 
     baseline = portrait_baseline()
@@ -297,7 +312,7 @@ def portrait_build(*, customer_id: int) -> Portrait:
                                                         bought["category_name"])}
         vectors = emb.embeddings_load(_embeddings_path(), texts) if texts else {}
         rows, _ = portraits_compute(
-            events=events, customers=customers_frame(customer_ids=[customer_id]), now=portrait_reference_time(),
+            events=events, customers=customers_frame(customer_ids=[customer_id]), now=timezone.now(),
             baseline=baseline, embeddings=vectors, muted=muted_categories_by_customer([customer_id]),
             tz=settings.TIME_ZONE,
         )

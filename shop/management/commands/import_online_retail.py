@@ -44,14 +44,19 @@ class Command(BaseCommand):
 
         steps = bar(6, "parsing " + path.name, unit="steps")
         try:
-            parsed = history_parse(path, progress=lambda label: (steps.set_postfix_str(label), steps.update(1)))
+            parsed = history_parse(
+                path,
+                shift=checkout_importing.historical_time_shift(),
+                progress=lambda label: (steps.set_postfix_str(label), steps.update(1)),
+            )
         except ImportFileError as exc:
             raise CommandError(f"Import stopped, nothing was written: {exc}") from exc
         finally:
             steps.close()
         self.stdout.write(
             f"Read {parsed.rows:,} rows: {len(parsed.products):,} products, {len(parsed.customers):,} customers, "
-            f"{len(parsed.orders):,} orders, {len(parsed.lines):,} order lines, {len(parsed.returns):,} return lines."
+            f"{len(parsed.orders):,} orders, {len(parsed.lines):,} order lines, {len(parsed.returns):,} return lines; "
+            f"history moved {parsed.shift.days // 7:,} weeks forward to end this week."
         )
 
         with transaction.atomic():
@@ -74,13 +79,15 @@ class Command(BaseCommand):
                 profiles_importing.PurchaseEventRecord(
                     customer_id=order.customer_id,
                     product_id=product_ids[line.stock_code],
-                    quantity=line.quantity,
+                    quantity=line.quantity - line.quantity_returned,
                     price=line.unit_price,
                     order_number=line.order_number,
                     created_at=order.placed_at,
                 )
                 for line in parsed.lines
-                if (order := created.get(line.order_number)) is not None and order.customer_id is not None
+                if (order := created.get(line.order_number)) is not None
+                and order.customer_id is not None
+                and line.quantity > line.quantity_returned  # net: a line cancelled in full was not a purchase
             )
             with bar(None, "purchase events", unit="events") as progress:
                 n_events = profiles_importing.purchase_events_import_bulk(events=events, progress=progress.update)
