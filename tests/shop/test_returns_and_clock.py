@@ -23,8 +23,8 @@ from profiles.selectors import purchase_rows
 # 16446 bought 80,995 PAPER CRAFT , LITTLE BIRDIE on 2011-12-09 and cancelled
 # it minutes later; 12346 did the same with 74,215 MEDIUM CERAMIC TOP STORAGE
 # JAR in January; 17850 is an ordinary repeat buyer, 13047 a regular with
-# small returns.
-CUSTOMERS = ["16446", "12346", "17850", "13047"]
+# small returns, 12357 bought once for £6,207.67.
+CUSTOMERS = ["16446", "12346", "17850", "13047", "12357"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -97,3 +97,13 @@ def test_history_ends_this_week_and_browsing_never_moves_a_portrait(imported):
     assert after.last_purchase == before.last_purchase
     assert after.tenure_days == before.tenure_days
     assert f"the last one {after.recency_days} days ago" in after.summary or after.recency_days <= 1
+
+
+@pytest.mark.django_db
+def test_a_one_time_buyer_is_not_expected_to_spend_several_times_their_order(imported):
+    profiles_services.portraits_build_all(embeddings=False)
+    once = Portrait.objects.get(customer=customer(12357))
+    assert once.frequency == 1 and once.monetary == Decimal("6207.67")
+    assert 0 < once.clv_12m < once.monetary  # was £39,549.14
+    regular = Portrait.objects.get(customer=customer(17850))
+    assert regular.clv_12m >= 0
