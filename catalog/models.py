@@ -5,6 +5,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.text import slugify
 
+from .naming import display_name
+
 
 class Category(models.Model):
     """A node of the taxonomy derived from product names (the data set has none)."""
@@ -69,6 +71,11 @@ class Product(models.Model):
         if self.slug:
             return reverse("catalog:product_slug", args=[self.pk, self.slug])
         return reverse("catalog:product", args=[self.pk])
+
+    @property
+    def display_name(self) -> str:
+        """The name as every page, message, e-mail and order line shows it."""
+        return display_name(self.name)
 
     @property
     def in_stock(self) -> bool:

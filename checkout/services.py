@@ -85,9 +85,9 @@ def _product_for_cart(product_id) -> Product:
 
 def _stock_check(product: Product, quantity: int) -> None:
     if not product.is_active:
-        raise UnknownProduct(f"{product.name} is no longer sold.")
+        raise UnknownProduct(f"{product.display_name} is no longer sold.")
     if product.stock < quantity:
-        raise OutOfStock(f"Only {product.stock} left of {product.name}.")
+        raise OutOfStock(f"Only {product.stock} left of {product.display_name}.")
 
 
 def _cart_event(cart: Cart, kind: str, product: Product, quantity: int) -> None:
@@ -366,7 +366,7 @@ def _order_place_locked(*, cart: Cart, address: Address, shipping_method: str, p
         ship_postcode=address.postcode, coupon_code=coupon.code if coupon else "",
     )
     OrderLine.objects.bulk_create([
-        OrderLine(order=order, product=pl.product, product_name=pl.product.name, quantity=pl.quantity,
+        OrderLine(order=order, product=pl.product, product_name=pl.product.display_name, quantity=pl.quantity,
                   unit_price=pl.unit_price, line_total=pl.line_total)
         for pl in totals.lines
     ])

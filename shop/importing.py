@@ -36,6 +36,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from catalog.naming import display_name
+
 COLUMNS = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country"]
 PRODUCT_CODE = re.compile(r"^\d{5}[A-Z]*$")
 SHIPPING_CODES = {"POST", "DOT", "C2"}
@@ -221,7 +223,7 @@ def history_parse(
     step("orders")
     sales["total"] = (sales["qty"] * sales["price"]).round(2)
     orders = _orders(df, sales, shift)
-    lines = _lines(sales, {p.stock_code: p.name for p in products})
+    lines = _lines(sales, {p.stock_code: display_name(p.name) for p in products})
     step("returns")
     returns = _returns(cancels)
     return ParsedHistory(
