@@ -5,6 +5,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.text import slugify
 
+from .naming import display_name, pack_size, product_blurb
+
 
 class Category(models.Model):
     """A node of the taxonomy derived from product names (the data set has none)."""
@@ -30,6 +32,9 @@ class Category(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("catalog:category", args=[self.pk])
+
+
+LOW_STOCK = 10  # fewer units than this read "only N left"
 
 
 class Product(models.Model):
@@ -69,6 +74,35 @@ class Product(models.Model):
         if self.slug:
             return reverse("catalog:product_slug", args=[self.pk, self.slug])
         return reverse("catalog:product", args=[self.pk])
+
+    @property
+    def display_name(self) -> str:
+        """The name as every page, message, e-mail and order line shows it."""
+        return display_name(self.name)
+
+    @property
+    def pack_size(self) -> int | None:
+        """Units per pack when the name says so (catalog/naming.py)."""
+        return pack_size(self.name)
+
+    @property
+    def blurb(self) -> str:
+        """A short description drawn from the name and the category."""
+        return product_blurb(self.name, self.category.name, self.category.description, self.price)
+
+    @property
+    def is_low_stock(self) -> bool:
+        return self.in_stock and self.stock < LOW_STOCK
+
+    @property
+    def monthly_sales(self) -> int | None:
+        """Net units sold per month since the first sale (None before one)."""
+        if not self.first_sold_at or not self.units_sold:
+            return None
+        from django.utils import timezone
+
+        months = max((timezone.now() - self.first_sold_at).days / 30.4, 1.0)
+        return round(self.units_sold / months)
 
     @property
     def in_stock(self) -> bool:

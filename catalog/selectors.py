@@ -75,6 +75,14 @@ def categories_for_names(*, names: Sequence[str]) -> list[str]:
     return assign_categories(names)
 
 
+def product_display_name(*, name: str) -> str:
+    """The name as shoppers read it everywhere (pages, cart, orders, e-mails)
+    for a name as the retailer wrote it (see catalog/naming.py)."""
+    from .naming import display_name
+
+    return display_name(name)
+
+
 def category_exists(*, category_id: int) -> bool:
     return Category.objects.filter(pk=category_id).exists()
 

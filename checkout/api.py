@@ -34,7 +34,7 @@ def _error(exc: CheckoutError) -> Response:
 class CartLineSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="line_id")
     product = serializers.IntegerField(source="product.pk")
-    product_name = serializers.CharField(source="product.name")
+    product_name = serializers.CharField(source="product.display_name")
     quantity = serializers.IntegerField()
     unit_price = serializers.DecimalField(max_digits=10, decimal_places=2)
     line_total = serializers.DecimalField(max_digits=12, decimal_places=2)

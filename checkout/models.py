@@ -34,6 +34,9 @@ class Order(models.Model):
     total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     is_historical = models.BooleanField(default=False, help_text="Imported from the Online Retail history")
     placed_at = models.DateTimeField(db_index=True)
+    # an imported order's time in the 2010-2011 file; placed_at is that time
+    # moved onto the shop's timeline (docs/import.md, "One clock")
+    original_placed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     # --- placed in the shop (empty on imported orders) ---
@@ -74,6 +77,9 @@ class OrderLine(models.Model):
     product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="order_lines")
     product_name = models.CharField(max_length=255)
     quantity = models.IntegerField()
+    # units of this line that a cancellation took back (imported history; see
+    # docs/returns.md): the line's net purchase is quantity - quantity_returned
+    quantity_returned = models.PositiveIntegerField(default=0)
     unit_price = models.DecimalField(max_digits=10, decimal_places=2)
     line_total = models.DecimalField(max_digits=12, decimal_places=2)
 

@@ -6,11 +6,8 @@ import logging
 import re
 import secrets
 import threading
-from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
-from datetime import datetime
-from decimal import Decimal
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -18,7 +15,7 @@ from django.utils import timezone
 from catalog import errors as catalog_errors
 from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
-from profiles.services import event_record
+from profiles.services import event_record, purchase_events_cancel
 
 from . import selectors
 from .errors import (
@@ -32,7 +29,7 @@ from .errors import (
     PaymentFailed,
     UnknownProduct,
 )
-from .models import Cart, CartLine, Coupon, CouponRedemption, Order, OrderLine, PaymentStatus, Return
+from .models import Cart, CartLine, Coupon, CouponRedemption, Order, OrderLine, PaymentStatus
 from .parsing import Address
 from .payment import PaymentDeclined, PaymentGatewayError, get_gateway, normalise_token
 from .pricing import price_lines
@@ -41,120 +38,6 @@ from .shipping import SHIPPING_METHODS
 if TYPE_CHECKING:
     from catalog.models import Product
     from profiles.models import Customer
-
-# =============================================================================
-# Import of the Online Retail history (owned by the storefront-foundation work;
-# called by shop/management/commands/import_online_retail.py)
-# =============================================================================
-
-IMPORT_BATCH_SIZE = 2000
-
-
-class HistoricalOrderRecord(Protocol):
-    number: str
-    customer_external_id: int | None
-    country: str
-    placed_at: datetime
-    subtotal: Decimal
-    shipping: Decimal
-    total: Decimal
-
-
-class HistoricalLineRecord(Protocol):
-    order_number: str
-    stock_code: str
-    product_name: str
-    quantity: int
-    unit_price: Decimal
-    line_total: Decimal
-
-
-class HistoricalReturnRecord(Protocol):
-    number: str
-    customer_external_id: int | None
-    stock_code: str
-    quantity: int
-    unit_price: Decimal
-    created_at: datetime
-
-
-def orders_import_historical(
-    *,
-    orders: Sequence[HistoricalOrderRecord],
-    lines: Iterable[HistoricalLineRecord],
-    customer_ids: dict[int, int],
-    product_ids: dict[str, int],
-    progress=None,
-) -> dict[str, Order]:
-    """Create the historical orders (completed, with their original timestamps)
-    whose number is not in the shop yet, with their lines. Guest orders keep no
-    customer. Returns the orders created, by number (empty on a second run)."""
-    existing = set(Order.objects.filter(is_historical=True).values_list("number", flat=True))
-    new = [
-        Order(
-            number=o.number,
-            customer_id=customer_ids[o.customer_external_id] if o.customer_external_id is not None else None,
-            status=Order.Status.COMPLETED,
-            country=o.country,
-            currency="GBP",
-            subtotal=o.subtotal,
-            shipping=o.shipping,
-            total=o.total,
-            is_historical=True,
-            placed_at=o.placed_at,
-        )
-        for o in orders
-        if o.number not in existing
-    ]
-    created: dict[str, Order] = {}
-    for start in range(0, len(new), IMPORT_BATCH_SIZE):
-        chunk = Order.objects.bulk_create(new[start : start + IMPORT_BATCH_SIZE])
-        created.update((o.number, o) for o in chunk)
-    if any(o.pk is None for o in created.values()):  # a backend that returns no ids
-        ids = dict(Order.objects.filter(number__in=list(created)).values_list("number", "id"))
-        for number, order in created.items():
-            order.pk = ids[number]
-    from catalog.services import rows_bulk_insert
-
-    def rows():
-        for n, line in enumerate(lines, 1):
-            if progress and n % IMPORT_BATCH_SIZE == 0:
-                progress(IMPORT_BATCH_SIZE)
-            order = created.get(line.order_number)
-            if order is not None:
-                yield (order.pk, product_ids[line.stock_code], line.product_name, line.quantity, line.unit_price,
-                       line.line_total)
-
-    rows_bulk_insert(
-        model=OrderLine,
-        fields=["order", "product", "product_name", "quantity", "unit_price", "line_total"],
-        rows=rows(),
-    )
-    return created
-
-
-def returns_import_historical(
-    *, returns: Iterable[HistoricalReturnRecord], customer_ids: dict[int, int], product_ids: dict[str, int]
-) -> int:
-    """Record the cancellation lines of the history as returns (never as
-    purchases), skipping cancellation invoices already recorded."""
-    existing = set(Return.objects.filter(is_historical=True).values_list("number", flat=True).distinct())
-    new = [
-        Return(
-            number=r.number,
-            customer_id=customer_ids[r.customer_external_id] if r.customer_external_id is not None else None,
-            product_id=product_ids[r.stock_code],
-            quantity=r.quantity,
-            unit_price=r.unit_price,
-            is_historical=True,
-            created_at=r.created_at,
-        )
-        for r in returns
-        if r.number not in existing
-    ]
-    Return.objects.bulk_create(new, batch_size=IMPORT_BATCH_SIZE)
-    return len(new)
-
 
 # =============================================================================
 # Carts, orders, payments
@@ -196,9 +79,9 @@ def _product_for_cart(product_id: int) -> Product:
 
 def _stock_check(product: Product, quantity: int) -> None:
     if not product.is_active:
-        raise UnknownProduct(f"{product.name} is no longer sold.")
+        raise UnknownProduct(f"{product.display_name} is no longer sold.")
     if product.stock < quantity:
-        raise OutOfStock(f"Only {product.stock} left of {product.name}.")
+        raise OutOfStock(f"Only {product.stock} left of {product.display_name}.")
 
 
 def _cart_event(cart: Cart, kind: str, product: Product, quantity: int) -> None:
@@ -469,7 +352,7 @@ def _order_reserve(*, cart: Cart, address: Address, shipping_method: str, coupon
         ship_postcode=address.postcode, coupon_code=coupon.code if coupon else "",
     )
     OrderLine.objects.bulk_create([
-        OrderLine(order=order, product=pl.product, product_name=pl.product.name, quantity=pl.quantity,
+        OrderLine(order=order, product=pl.product, product_name=pl.product.display_name, quantity=pl.quantity,
                   unit_price=pl.unit_price, line_total=pl.line_total)
         for pl in totals.lines
     ])
@@ -559,6 +442,8 @@ def order_events_record(*, order_id: int) -> bool:
         order = Order.objects.select_for_update(of=("self",)).select_related("customer").filter(pk=order_id).first()
         if order is None or order.events_recorded_at or order.customer_id is None:
             return False
+        if order.status == Order.Status.CANCELLED:  # cancelled before the job ran: never a purchase
+            return False
         for line in order.lines.select_related("product"):
             event_record(kind="purchase", customer=order.customer, product=line.product, quantity=line.quantity,
                          price=line.unit_price, order_number=order.number, created_at=order.placed_at)
@@ -593,6 +478,7 @@ def order_cancel(*, order: Order, customer: Customer | None = None) -> Order:
     quantities = _order_lines_quantities(order)
     if quantities:
         catalog_services.stock_release(quantities=quantities)
+    purchase_events_cancel(order_number=order.number)  # sold counts, portraits and training stay net
     CouponRedemption.objects.filter(order=order).delete()
     _refund_payment(order)
     order.status = Order.Status.CANCELLED

@@ -40,7 +40,7 @@ def cart_add(request):
     except CheckoutError as exc:
         messages.error(request, exc.message)
         return _back(request)
-    messages.success(request, f"Added to your cart: {line.product.name} (now {line.quantity}).")
+    messages.success(request, f"Added to your cart: {line.product.display_name} (now {line.quantity}).")
     return _back(request)
 
 

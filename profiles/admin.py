@@ -85,15 +85,36 @@ class EventAdmin(admin.ModelAdmin):
 
 @admin.register(Portrait)
 class PortraitAdmin(_NamedHabits, admin.ModelAdmin):
-    list_display = ["customer", "segment", "cluster_name", "frequency", "monetary", "clv_12m", "churn_risk",
-                    "is_bulk_buyer", "country", "computed_at"]
+    # fits a 1280 px screen beside the admin's navigation and the filters;
+    # country and bulk buying are filters, the build time a detail field
+    list_display = ["shopper", "segment", "cluster_name", "orders", "spent", "clv", "churn_percent"]
     list_filter = ["segment", "cluster_name", "is_bulk_buyer", "is_price_sensitive", "seasonality", "price_band",
                    "country"]
     search_fields = ["=customer__external_id", "customer__user__username", "summary"]
-    list_select_related = ["customer"]
+    list_select_related = ["customer", "customer__user"]
     fields = ["customer", "charts", *PORTRAIT_READONLY]
     readonly_fields = fields
     change_list_template = "admin/profiles/portrait/change_list.html"
+
+    @admin.display(description="Customer", ordering="customer__external_id")
+    def shopper(self, obj):
+        return obj.customer.external_id or obj.customer.user.get_username()
+
+    @admin.display(description="Orders", ordering="frequency")
+    def orders(self, obj):
+        return obj.frequency
+
+    @admin.display(description="Spent £", ordering="monetary")
+    def spent(self, obj):
+        return f"{obj.monetary:,.2f}"
+
+    @admin.display(description="CLV 12m £", ordering="clv_12m")
+    def clv(self, obj):
+        return f"{obj.clv_12m:,.2f}"
+
+    @admin.display(description="Churn", ordering="churn_risk")
+    def churn_percent(self, obj):
+        return f"{obj.churn_risk:.0%}"
 
     @admin.display(description="Charts")
     def charts(self, obj):

@@ -94,7 +94,7 @@ class Portrait(models.Model):
 
     customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="portrait")
     computed_at = models.DateTimeField(auto_now=True)
-    reference_time = models.DateTimeField(help_text="'now' for recency: the latest event in the log")
+    reference_time = models.DateTimeField(help_text="'now' for recency: the wall clock when the portrait was computed")
     has_purchases = models.BooleanField(default=False)
     # RFM
     recency_days = models.PositiveIntegerField(null=True, blank=True)

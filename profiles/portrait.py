@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import clv
+
 EVENT_COLUMNS = [
     "customer_id",
     "kind",
@@ -116,6 +118,7 @@ class Baseline:
     centroids: list[list[float]] = field(default_factory=list)
     cluster_names: list[str] = field(default_factory=list)
     cluster_features: list[str] = field(default_factory=lambda: list(CLUSTER_FEATURES))
+    clv_params: dict[str, float] = field(default_factory=dict)  # profiles.clv.ClvParams, learnt over all buyers
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -357,6 +360,14 @@ def portraits_compute(
             if buyers.sum() >= 20 else PRICE_SENSITIVE,
             category_price_deciles=deciles,
         )
+    # ---- lifetime value: BG/NBD + Gamma-Gamma (profiles/clv.py)
+    summary = clv.rfm_summary(purchases[["customer_id", "created_at", "value"]], now=now, tz=tz)
+    params = None if learn else clv.ClvParams.from_dict(baseline.clv_params)
+    if params is None:
+        params = clv.clv_fit(summary)
+        baseline.clv_params = params.to_dict()
+    clv_12m = clv.clv_predict(params, summary).reindex(idx, fill_value=0.0) if len(summary) else \
+        pd.Series(0.0, index=idx)
     r_score = quintile_score(recency.fillna(0).to_numpy(), baseline.recency_edges, higher_is_better=False)
     f_score = quintile_score(frequency.to_numpy(), baseline.frequency_edges)
     m_score = quintile_score(monetary.to_numpy(), baseline.monetary_edges)
@@ -392,7 +403,7 @@ def portraits_compute(
         churn = churn_risk_for(rec, gap) if rec is not None else 0.0
         mon = float(monetary.iat[i])
         aov = float(avg_value.iat[i])
-        clv = aov * (365.0 / max(gap, 1.0)) * (1.0 - churn) if freq else 0.0
+        value_12m = float(clv_12m.iat[i]) if freq else 0.0
         r, f, m = (int(r_score[i]), int(f_score[i]), int(m_score[i])) if freq else (0, 0, 0)
         pp = price_position.iat[i]
         pp = None if pd.isna(pp) else round(float(pp), 4)
@@ -413,7 +424,7 @@ def portraits_compute(
             "f_score": f,
             "m_score": m,
             "segment": segment_for(r, f, freq),
-            "clv_12m": round(clv, 2),
+            "clv_12m": round(value_12m, 2),
             "churn_risk": round(churn, 4),
             "category_affinities": affinities.get(cid, []),
             "top_interests": [a["name"] for a in affinities.get(cid, [])[:3] if a["affinity"] > 0],

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 from django.db import connection
-from django.db.models import Avg, Count, Max, Q, QuerySet, Sum
+from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from .models import Customer, Event, MutedCategory, Portrait, PortraitBaseline
@@ -134,12 +134,6 @@ def muted_categories_by_customer(customer_ids: list[int] | None = None) -> dict[
 def portrait_baseline() -> Baseline | None:
     row = PortraitBaseline.objects.order_by("-built_at").first()
     return Baseline.from_dict(row.data) if row else None
-
-
-def portrait_reference_time() -> dt.datetime:
-    """'Now' for recency: the latest event in the log (the history ends
-    2011-12-09), or the wall clock when the log is empty."""
-    return Event.objects.aggregate(t=Max("created_at"))["t"] or timezone.now()
 
 
 def events_frame(*, customer_ids: list[int] | None = None, progress: bool = False,
@@ -298,7 +292,12 @@ def customers_without_portrait_exist() -> bool:
 def purchase_rows(*, until: dt.datetime | None = None) -> list[tuple[int, str, dt.datetime, int | None]]:
     """(customer id, product stock code, time, quantity) of every purchase event
     of a customer, strictly before `until` when given: the recommender's
-    training data. Guests' purchases have no customer and are left out."""
+    training data. Guests' purchases have no customer and are left out.
+
+    Net of cancellations (docs/returns.md): the import writes each purchase
+    line's units minus what a cancellation took back and no event for a line
+    cancelled in full, and cancelling a live order deletes its purchase events,
+    so every row read here is a purchase that stood."""
     events = Event.objects.filter(kind=Event.Kind.PURCHASE, customer__isnull=False, product__isnull=False)
     if until is not None:
         events = events.filter(created_at__lt=until)

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
@@ -24,10 +21,6 @@ if TYPE_CHECKING:
     from catalog.models import Product
 
 log = logging.getLogger(__name__)
-
-# --- data import (foundation) ---------------------------------------------------
-# customers_import_bulk and purchase_events_import_bulk live here.
-
 
 # --- events and portraits (profiles) --------------------------------------------
 
@@ -55,77 +48,8 @@ class InvalidEvent(ValueError):
 
 
 # =============================================================================
-# Storefront foundation (owned by that work): the Online Retail import, called
-# by shop/management/commands/import_online_retail.py, and sign-up
+# Sign-up
 # =============================================================================
-
-IMPORT_BATCH_SIZE = 2000
-
-
-class CustomerRecord(Protocol):
-    external_id: int
-    country: str
-
-
-class PurchaseEventRecord(NamedTuple):
-    customer_id: int
-    product_id: int
-    quantity: int
-    price: Decimal
-    order_number: str
-    created_at: datetime
-
-
-def imported_username(external_id: int) -> str:
-    return f"customer-{external_id}"
-
-
-def customers_import_bulk(*, customers: Iterable[CustomerRecord]) -> dict[int, int]:
-    """Create a Customer (and its user, with an unusable password: nobody logs in
-    with a password, the demo switch logs in as them) for every data-set
-    CustomerID not imported yet. Returns customer id by external id, for all."""
-    User = get_user_model()
-    existing = dict(Customer.objects.filter(external_id__isnull=False).values_list("external_id", "id"))
-    todo = [c for c in customers if c.external_id not in existing]
-    if todo:
-        usernames = {imported_username(c.external_id): c for c in todo}
-        have_user = set(User.objects.filter(username__in=list(usernames)).values_list("username", flat=True))
-        unusable = make_password(None)  # "!" + random: never matches a password
-        User.objects.bulk_create(
-            [User(username=name, password=unusable, is_active=True) for name in usernames if name not in have_user],
-            batch_size=IMPORT_BATCH_SIZE,
-        )
-        user_ids = dict(User.objects.filter(username__in=list(usernames)).values_list("username", "id"))
-        Customer.objects.bulk_create(
-            [
-                Customer(user_id=user_ids[imported_username(c.external_id)], external_id=c.external_id,
-                         country=c.country, is_imported=True)
-                for c in todo
-            ],
-            batch_size=IMPORT_BATCH_SIZE,
-        )
-        existing = dict(Customer.objects.filter(external_id__isnull=False).values_list("external_id", "id"))
-    return existing
-
-
-def purchase_events_import_bulk(*, events: Iterable[PurchaseEventRecord], progress=None) -> int:
-    """Record one purchase event per purchased line of the history. The caller
-    passes only the lines of orders it has just created, so a second import
-    adds nothing. Returns how many were written."""
-    from catalog.services import rows_bulk_insert
-
-    def rows():
-        for n, e in enumerate(events, 1):
-            yield (Event.Kind.PURCHASE.value, e.customer_id, e.product_id, e.quantity, e.price, e.order_number,
-                   e.created_at)
-            if progress and n % IMPORT_BATCH_SIZE == 0:
-                progress(IMPORT_BATCH_SIZE)
-
-    return rows_bulk_insert(
-        model=Event,
-        fields=["kind", "customer", "product", "quantity", "price", "order_number", "created_at"],
-        rows=rows(),
-    )
 
 
 def customer_sign_up(*, username: str, password: str, email: str = "", country: str = "") -> Customer:
@@ -278,6 +202,23 @@ def _event_save(event: Event) -> Event:
     return event
 
 
+def purchase_events_cancel(*, order_number: str) -> int:
+    """A cancelled order was never a purchase: delete its purchase (and coupon)
+    events so sold counts, portraits and training data stay net, and refresh the
+    buyer's portrait. Returns how many events were deleted."""
+    if not order_number:
+        return 0
+    with transaction.atomic():
+        events = Event.objects.filter(
+            order_number=order_number, kind__in=[Event.Kind.PURCHASE, Event.Kind.COUPON_USED]
+        )
+        customer_ids = set(events.exclude(customer__isnull=True).values_list("customer_id", flat=True))
+        n, _ = events.delete()
+        for customer_id in customer_ids:
+            transaction.on_commit(lambda cid=customer_id: portrait_update_schedule(customer_id=cid))
+    return n
+
+
 def events_attach_session(*, session_key: str, customer: Customer) -> int:
     """Give an anonymous session's events to the customer who just logged in.
     Returns how many events were attached."""
@@ -352,7 +293,6 @@ def portraits_build_all(*, progress: bool = False, embeddings: bool = True, n_cl
         customers_frame,
         events_frame,
         muted_categories_by_customer,
-        portrait_reference_time,
         product_texts,
     )
 
@@ -368,7 +308,7 @@ def portraits_build_all(*, progress: bool = False, embeddings: bool = True, n_cl
     timings["embeddings"] = time.perf_counter() - t
     t = time.perf_counter()
     rows, baseline = portraits_compute(
-        events=events, customers=customers, now=portrait_reference_time(), embeddings=vectors,
+        events=events, customers=customers, now=timezone.now(), embeddings=vectors,
         muted=muted_categories_by_customer(), tz=settings.TIME_ZONE, n_clusters=n_clusters or N_CLUSTERS,
     )
     timings["compute"] = time.perf_counter() - t
@@ -398,7 +338,6 @@ def portrait_build(*, customer_id: int) -> Portrait:
         events_frame,
         muted_categories_by_customer,
         portrait_baseline,
-        portrait_reference_time,
     )
 
     baseline = portrait_baseline() or Baseline()
@@ -410,7 +349,7 @@ def portrait_build(*, customer_id: int) -> Portrait:
                                                         bought["category_name"])}
         vectors = emb.embeddings_load(_embeddings_path(), texts) if texts else {}
         rows, _ = portraits_compute(
-            events=events, customers=customers_frame(customer_ids=[customer_id]), now=portrait_reference_time(),
+            events=events, customers=customers_frame(customer_ids=[customer_id]), now=timezone.now(),
             baseline=baseline, embeddings=vectors, muted=muted_categories_by_customer([customer_id]),
             tz=settings.TIME_ZONE, fit_clusters=False,
         )

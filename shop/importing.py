@@ -30,11 +30,13 @@ import re
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
+
+from catalog.selectors import categories_for_names, product_display_name
 
 COLUMNS = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country"]
 PRODUCT_CODE = re.compile(r"^\d{5}[A-Z]*$")
@@ -80,6 +82,7 @@ class OrderRow:
     customer_external_id: int | None
     country: str
     placed_at: datetime
+    original_placed_at: datetime
     subtotal: Decimal
     shipping: Decimal
     total: Decimal
@@ -91,6 +94,7 @@ class LineRow:
     stock_code: str
     product_name: str
     quantity: int
+    quantity_returned: int
     unit_price: Decimal
     line_total: Decimal
 
@@ -114,6 +118,7 @@ class ParsedHistory:
     lines: list[LineRow]
     returns: list[ReturnRow]
     skipped: Counter = field(default_factory=Counter)
+    shift: timedelta = timedelta(0)
 
 
 def _read_text(path: Path) -> str:
@@ -176,20 +181,70 @@ def _most_frequent(series: pd.Series) -> pd.Series:
     return counts.drop_duplicates("key").set_index("key")["value"]
 
 
-def history_parse(path: Path | str, *, progress=None) -> ParsedHistory:
-    """Read and shape the history. Raises ImportFileError for a file that cannot be used."""
-    from catalog.selectors import categories_for_names
+def history_shift(end: datetime, *, today: datetime) -> timedelta:
+    """How far to move the history so that its last day is the import day:
+    the largest whole number of weeks that does not put it in the future, so
+    every order keeps its weekday and hour. Both times are naive local times."""
+    return timedelta(weeks=max(0, (today - end) // timedelta(weeks=1)))
 
+
+def history_parse(
+    path: Path | str, *, shift: timedelta | None = None, today: datetime | None = None, progress=None
+) -> ParsedHistory:
+    """Read and shape the history. Raises ImportFileError for a file that cannot be used.
+
+    `shift` moves every timestamp (None: `history_shift` to `today`, a naive
+    local time, by default now in Europe/London); each order keeps its
+    original time too. Purchase lines come out netted: each cancellation line
+    takes its units back from the same shopper's latest earlier purchase lines
+    of that product (see `lines_net`)."""
     path = Path(path)
     step = progress or (lambda label: None)
     step("reading")
+    df = _read_frame(path)
+    step("parsing")
+    reason, skipped = _rows_mark_bad(df)
+    good = df[reason == ""].copy()
+    good["qty"] = good["qty"].astype("int64")
+    if shift is None:
+        now = today or pd.Timestamp.now(tz=TIME_ZONE).tz_localize(None).to_pydatetime()
+        shift = history_shift(good["when"].max().to_pydatetime(), today=now) if len(good) else timedelta(0)
+    good["original"] = _localize(good["when"])
+    good["when"] = _localize(good["when"] + shift)
+    is_cancel = good["InvoiceNo"].str.startswith("C")
+    sales = good[~is_cancel].copy()
+    cancels = good[is_cancel]
+    sales["returned"] = lines_net(sales, cancels)
+
+    step("products")
+    products = _products(good, sales)
+    step("customers")
+    customers = _customers(df)
+    step("orders")
+    sales["total"] = (sales["qty"] * sales["price"]).round(2)
+    orders = _orders(df, sales, shift)
+    lines = _lines(sales, {p.stock_code: product_display_name(name=p.name) for p in products})
+    step("returns")
+    returns = _returns(cancels)
+    return ParsedHistory(
+        rows=len(df),
+        products=products,
+        customers=customers,
+        orders=orders,
+        lines=lines,
+        returns=returns,
+        skipped=skipped,
+        shift=shift,
+    )
+
+
+def _read_frame(path: Path) -> pd.DataFrame:
+    """The validated file as a table of strings plus parsed columns (code,
+    qty, price, naive local `when`, numeric `customer`, file `line`)."""
     text = _read_text(path)
     _validate_structure(path, text)
-    step("parsing")
     df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    n_rows = len(df)
-    skipped: Counter = Counter()
-    df["line"] = range(2, n_rows + 2)
+    df["line"] = range(2, len(df) + 2)
     df["InvoiceNo"] = df["InvoiceNo"].str.strip()
     df["code"] = df["StockCode"].str.strip().str.upper()
     df["Description"] = df["Description"].str.strip()
@@ -197,9 +252,12 @@ def history_parse(path: Path | str, *, progress=None) -> ParsedHistory:
     df["qty"] = pd.to_numeric(df["Quantity"], errors="coerce")
     df["price"] = pd.to_numeric(df["UnitPrice"], errors="coerce")
     df["when"] = pd.to_datetime(df["InvoiceDate"].str.strip(), format="%Y-%m-%d %H:%M:%S", errors="coerce")
-    cust = pd.to_numeric(df["CustomerID"].str.strip().replace("", "nan"), errors="coerce")
-    df["customer"] = cust
+    df["customer"] = pd.to_numeric(df["CustomerID"].str.strip().replace("", "nan"), errors="coerce")
+    return df
 
+
+def _rows_mark_bad(df: pd.DataFrame) -> tuple[pd.Series, Counter]:
+    """Why each row is not used ("" when it is), and the count per reason."""
     reason = pd.Series("", index=df.index, dtype=object)
 
     def mark(mask, why):
@@ -210,30 +268,64 @@ def history_parse(path: Path | str, *, progress=None) -> ParsedHistory:
     is_code_product = df["code"].str.match(PRODUCT_CODE.pattern) & ~df["Description"].str.contains(
         SERVICE_NAMES.pattern, case=False, regex=True
     )
-    is_shipping = df["code"].isin(SHIPPING_CODES)
     mark(df["when"].isna(), BAD_DATE)
     mark(df["qty"].isna() | df["price"].isna() | (df["qty"] % 1 != 0), BAD_NUMBER)
-    mark(df["CustomerID"].str.strip().ne("") & cust.isna(), BAD_CUSTOMER)
+    mark(df["CustomerID"].str.strip().ne("") & df["customer"].isna(), BAD_CUSTOMER)
     mark(~is_code_product, NOT_PRODUCT)
     mark(df["Description"].eq(""), BAD_DESCRIPTION)
     mark(df["price"] <= 0, BAD_PRICE)
     mark(~is_cancel & (df["qty"] <= 0), BAD_QUANTITY)
     mark(is_cancel & (df["qty"] > 0), BAD_CANCELLATION)
+    skipped: Counter = Counter()
     for why, n in reason[reason != ""].value_counts().items():
         skipped[why] = int(n)
+    return reason, skipped
 
-    good = df[reason == ""].copy()
-    good["qty"] = good["qty"].astype("int64")
-    local = good["when"].dt.tz_localize(TIME_ZONE, ambiguous=False, nonexistent="shift_forward")
-    good["when"] = local
-    sales = good[~is_cancel.loc[good.index]]
-    cancels = good[is_cancel.loc[good.index]]
 
-    step("products")
+def _localize(naive: pd.Series) -> pd.Series:
+    return naive.dt.tz_localize(TIME_ZONE, ambiguous=False, nonexistent="shift_forward")
+
+
+def lines_net(sales: pd.DataFrame, cancels: pd.DataFrame) -> pd.Series:
+    """Units of each purchase line that a later cancellation took back.
+
+    The file's cancellations do not name the invoice they cancel, so each
+    cancellation line (customer, or "guest" for none, and product) takes its
+    units from that shopper's purchase lines of the product placed at or
+    before it, latest first, until its quantity is used up. Units left over
+    cancel a purchase from before the history starts: there is nothing to net.
+    Returns a Series aligned with `sales` (0 for untouched lines)."""
+    returned = pd.Series(0, index=sales.index, dtype="int64")
+    if not len(cancels) or not len(sales):
+        return returned
+    key = lambda frame: list(zip(frame["customer"].fillna(-1).astype("int64"), frame["code"]))  # noqa: E731
+    wanted = set(key(cancels))
+    sales_key = pd.Series(key(sales), index=sales.index)
+    candidates = sales[sales_key.isin(wanted)].sort_values(["when", "line"], kind="stable")
+    by_key: dict[tuple, list] = {}
+    for idx, k, when, qty in zip(candidates.index, key(candidates), candidates["when"], candidates["qty"]):
+        by_key.setdefault(k, []).append([when, idx, int(qty)])
+    ordered = cancels.sort_values(["when", "line"], kind="stable")
+    for k, when, qty in zip(key(ordered), ordered["when"], ordered["qty"]):
+        left = -int(qty)
+        for entry in reversed(by_key.get(k, [])):
+            if left == 0:
+                break
+            if entry[0] > when or entry[2] == 0:
+                continue
+            take = min(entry[2], left)
+            entry[2] -= take
+            left -= take
+            returned[entry[1]] += take
+    return returned
+
+
+def _products(good: pd.DataFrame, sales: pd.DataFrame) -> list[ProductRow]:
+    """One product per stock code: name, price, category, stock, net units sold."""
     by_code = good.set_index("code")
     names = _most_frequent(by_code["Description"])
     last_price = good.sort_values(["when", "line"], kind="stable").groupby("code")["price"].last()
-    units = sales.groupby("code")["qty"].sum()
+    units = (sales["qty"] - sales["returned"]).groupby(sales["code"]).sum()
     first_sold = sales.groupby("code")["when"].min()
     last_sold = sales.groupby("code")["when"].max()
     end = good["when"].max()
@@ -244,8 +336,8 @@ def history_parse(path: Path | str, *, progress=None) -> ParsedHistory:
     for code, category in zip(codes, categories):
         sold = int(units.get(code, 0))
         recent = code in last_sold.index and (end - last_sold[code]).days <= 90
-        # Stock to sell from: about two months of the product's average demand,
-        # at least 10; products not sold in the last 90 days are out of stock.
+        # Stock to sell from: about two months of the product's average net
+        # demand, at least 10; products not sold in the last 90 days are out of stock.
         stock = min(1000, max(10, round(2 * sold / months))) if recent else 0
         first = first_sold.get(code)
         products.append(
@@ -259,50 +351,63 @@ def history_parse(path: Path | str, *, progress=None) -> ParsedHistory:
                 first_sold_at=first.to_pydatetime() if first is not None and not pd.isna(first) else None,
             )
         )
+    return products
 
-    step("customers")
+
+def _customers(df: pd.DataFrame) -> list[CustomerRow]:
     with_customer = df[df["customer"].notna() & df["when"].notna()]
     countries = _most_frequent(with_customer.set_index("customer")["Country"])
-    customers = [CustomerRow(external_id=int(cid), country=countries[cid]) for cid in sorted(countries.index)]
+    return [CustomerRow(external_id=int(cid), country=countries[cid]) for cid in sorted(countries.index)]
 
-    step("orders")
-    sales = sales.assign(total=(sales["qty"] * sales["price"]).round(2))
+
+def _orders(df: pd.DataFrame, sales: pd.DataFrame, shift: timedelta) -> list[OrderRow]:
+    """One order per invoice with a product line; postage lines are its shipping."""
     heads = sales.groupby("InvoiceNo", sort=False).agg(
-        when=("when", "first"), customer=("customer", "first"), country=("Country", "first"), subtotal=("total", "sum")
+        when=("when", "first"), original=("original", "first"), customer=("customer", "first"),
+        country=("Country", "first"), subtotal=("total", "sum"),
     )
-    ship_rows = df[is_shipping & df["when"].notna() & (df["price"] > 0) & (df["qty"] > 0) & ~is_cancel]
+    is_cancel = df["InvoiceNo"].str.startswith("C")
+    ship_rows = df[df["code"].isin(SHIPPING_CODES) & df["when"].notna() & (df["price"] > 0) & (df["qty"] > 0)
+                   & ~is_cancel]
     shipping = (ship_rows["qty"] * ship_rows["price"]).groupby(ship_rows["InvoiceNo"]).sum()
     heads["shipping"] = shipping.reindex(heads.index).fillna(0.0)
-    orders = [
+    return [
         OrderRow(
             number=str(number),
             customer_external_id=None if pd.isna(c) else int(c),
             country=country,
             placed_at=when.to_pydatetime(),
+            original_placed_at=original.to_pydatetime(),
             subtotal=Decimal(f"{sub:.2f}"),
             shipping=Decimal(f"{ship:.2f}"),
             total=Decimal(f"{sub:.2f}") + Decimal(f"{ship:.2f}"),
         )
-        for number, when, c, country, sub, ship in zip(
-            heads.index, heads["when"], heads["customer"], heads["country"], heads["subtotal"], heads["shipping"]
+        for number, when, original, c, country, sub, ship in zip(
+            heads.index, heads["when"], heads["original"], heads["customer"], heads["country"], heads["subtotal"],
+            heads["shipping"],
         )
     ]
-    product_names = {p.stock_code: p.name for p in products}
-    lines = [
+
+
+def _lines(sales: pd.DataFrame, product_names: dict[str, str]) -> list[LineRow]:
+    return [
         LineRow(
             order_number=number,
             stock_code=code,
             product_name=product_names[code],
             quantity=int(q),
+            quantity_returned=int(r),
             unit_price=Decimal(f"{p:.2f}"),
             line_total=Decimal(f"{t:.2f}"),
         )
-        for number, code, q, p, t in zip(
-            sales["InvoiceNo"], sales["code"], sales["qty"], sales["price"], sales["total"]
+        for number, code, q, r, p, t in zip(
+            sales["InvoiceNo"], sales["code"], sales["qty"], sales["returned"], sales["price"], sales["total"]
         )
     ]
-    step("returns")
-    returns = [
+
+
+def _returns(cancels: pd.DataFrame) -> list[ReturnRow]:
+    return [
         ReturnRow(
             number=number,
             customer_external_id=None if pd.isna(c) else int(c),
@@ -312,20 +417,7 @@ def history_parse(path: Path | str, *, progress=None) -> ParsedHistory:
             created_at=when.to_pydatetime(),
         )
         for number, c, code, q, p, when in zip(
-            cancels["InvoiceNo"],
-            cancels["customer"],
-            cancels["code"],
-            cancels["qty"],
-            cancels["price"],
+            cancels["InvoiceNo"], cancels["customer"], cancels["code"], cancels["qty"], cancels["price"],
             cancels["when"],
         )
     ]
-    return ParsedHistory(
-        rows=n_rows,
-        products=products,
-        customers=customers,
-        orders=orders,
-        lines=lines,
-        returns=returns,
-        skipped=skipped,
-    )

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files, not a CDN
     # our apps, in dependency order (a lower app never imports a higher one)
     "catalog",
     "profiles",
@@ -134,6 +135,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Catalog, cart, checkout, orders, events and recommendations.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # /api/docs/ works offline: Swagger UI's JS and CSS come from the pinned
+    # drf-spectacular-sidecar package through our static files
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Celery ---------------------------------------------------------------------

@@ -235,6 +235,9 @@ def test_order_place_does_everything_in_one_go(cart, product, place, django_capt
     assert sorted(events.values_list("kind", flat=True)) == ["coupon_used", "purchase"]
     purchase = events.get(kind="purchase")
     assert (purchase.product_id, purchase.quantity, purchase.price) == (product.pk, 4, Decimal("3.00"))
+    # the order line and the e-mail name the product as the catalog shows it
+    assert order.lines.get().product_name == product.display_name != product.name
+    assert f"4 x {product.display_name}" in mail.outbox[0].body and product.name not in mail.outbox[0].body
 
 
 def test_nothing_is_announced_before_commit(cart, product, place, django_capture_on_commit_callbacks):
@@ -436,3 +439,25 @@ def test_a_failure_after_the_charge_refunds_it_and_releases_the_stock(cart, prod
     # the whole charge (2 x 2.55 + 4.95 standard shipping) goes back
     assert len(refunds) == 1 and refunds[0][0].startswith("ch_test_") and refunds[0][1] == Decimal("10.05")
     assert snapshot(cart, product) == before
+
+
+def test_a_cancelled_order_is_not_a_purchase(cart, product, place, customer, django_capture_on_commit_callbacks):
+    services.cart_add(cart=cart, product_id=product.pk, quantity=3)
+    sold = Product.objects.get(pk=product.pk).units_sold
+    with django_capture_on_commit_callbacks(execute=True):
+        order = place()
+    assert Event.objects.filter(kind="purchase", order_number=order.number).count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        services.order_cancel(order=order, customer=customer)
+    # sold counts, the event log (portraits, training data) are net again
+    assert Product.objects.get(pk=product.pk).units_sold == sold
+    assert not Event.objects.filter(kind="purchase", order_number=order.number).exists()
+    assert services.order_events_record(order_id=order.pk) is False
+
+
+def test_events_are_not_recorded_for_an_order_cancelled_before_the_job_ran(cart, product, place, customer):
+    services.cart_add(cart=cart, product_id=product.pk, quantity=1)
+    order = place()  # the events job is queued on commit; here it has not run
+    services.order_cancel(order=order, customer=customer)
+    assert services.order_events_record(order_id=order.pk) is False
+    assert not Event.objects.filter(order_number=order.number).exists()

@@ -1,12 +1,14 @@
 """The Online Retail import, on small hand-written files and (slow) on the real one."""
 
 import gzip
+from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from catalog.models import Category, Product
 from checkout.models import Order, OrderLine, Return
@@ -74,6 +76,7 @@ def test_import_builds_the_shop_from_the_history(tmp_path):
     assert heart.name == "WHITE HANGING HEART T-LIGHT HOLDER"  # most frequent description
     assert heart.price == Decimal("2.95")  # most recent positive price
     assert heart.units_sold == 6 + 2 + 4 + 1
+    assert Product.objects.get(stock_code="22423").units_sold == 0  # bought once, cancelled the next day
     assert heart.category.name == "Candles & Holders"
     assert set(Product.objects.values_list("stock_code", flat=True)) == {"85123A", "71053", "22633", "22423"}
     assert not Product.objects.filter(stock_code__in=["POST", "M", "B", "22139", "21777"]).exists()
@@ -85,7 +88,14 @@ def test_import_builds_the_shop_from_the_history(tmp_path):
 
     order = Order.objects.get(number="536365")
     assert order.customer == customer and order.is_historical
-    assert order.placed_at.isoformat().startswith("2010-12-01T08:26:00")
+    # one clock: the history is moved by whole weeks to end this week, each
+    # order keeps its original time, its weekday and its local hour
+    original = timezone.localtime(order.original_placed_at)
+    placed = timezone.localtime(order.placed_at)
+    assert original.isoformat().startswith("2010-12-01T08:26:00")
+    assert (placed - original).days % 7 == 0 and placed.strftime("%A %H:%M") == "Wednesday 08:26"
+    latest = Order.objects.latest("placed_at").placed_at
+    assert timezone.now() - timedelta(days=7) < latest <= timezone.now()
     assert order.subtotal == Decimal("35.64") and order.shipping == Decimal("18.00") and order.total == Decimal("53.64")
     assert order.lines.count() == 2
     guest = Order.objects.get(number="536366")
@@ -96,10 +106,14 @@ def test_import_builds_the_shop_from_the_history(tmp_path):
     assert ret.quantity == 1 and ret.customer.external_id == 12347 and ret.product.stock_code == "22423"
 
     purchases = Event.objects.filter(kind="purchase")
-    assert purchases.count() == 2 + 2 + 1  # customer lines only: guests have no events
-    e = purchases.get(order_number="536401")
-    assert (e.customer.external_id, e.product.stock_code, e.quantity, e.price) == (12347, "22423", 1, Decimal("12.75"))
-    assert e.created_at == Order.objects.get(number="536401").placed_at
+    # customer lines only (guests have no events), net of cancellations: 536401's
+    # one line was cancelled in full, so it is an order line but not a purchase
+    assert purchases.count() == 2 + 2
+    assert not purchases.filter(order_number="536401").exists()
+    assert OrderLine.objects.get(order__number="536401").quantity_returned == 1
+    e = purchases.get(order_number="536365", product__stock_code="71053")
+    assert (e.customer.external_id, e.quantity, e.price) == (17850, 6, Decimal("3.39"))
+    assert e.created_at == order.placed_at
 
     assert "blank description" in output and "zero or negative price" in output and "unparseable date" in output
     assert "not a product" in output
@@ -111,9 +125,11 @@ def test_second_import_changes_nothing(tmp_path):
     run(path)
     before = counts()
     stamps = list(Product.objects.order_by("pk").values_list("updated_at", flat=True))
+    times = list(Order.objects.order_by("pk").values_list("placed_at", flat=True))
     output = run(path)
     assert counts() == before
     assert list(Product.objects.order_by("pk").values_list("updated_at", flat=True)) == stamps
+    assert list(Order.objects.order_by("pk").values_list("placed_at", flat=True)) == times
     assert "0 new orders" in output
 
 
@@ -163,12 +179,12 @@ def test_truncated_files_stop_with_a_clear_message(tmp_path):
 
 @pytest.mark.django_db
 def test_a_failure_while_writing_rolls_everything_back(tmp_path, monkeypatch):
-    from checkout import services as checkout_services
+    from checkout import importing as checkout_importing
 
     def boom(**kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(checkout_services, "returns_import_historical", boom)
+    monkeypatch.setattr(checkout_importing, "returns_import_historical", boom)
     before = counts()
     with pytest.raises(RuntimeError):
         run(write(tmp_path))

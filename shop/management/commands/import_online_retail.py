@@ -16,10 +16,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
+from catalog import importing as catalog_importing
 from catalog import selectors as catalog_selectors
-from catalog import services as catalog_services
-from checkout import services as checkout_services
-from profiles import services as profiles_services
+from checkout import importing as checkout_importing
+from profiles import importing as profiles_importing
 from shop.importing import ImportFileError, history_parse
 
 
@@ -44,46 +44,53 @@ class Command(BaseCommand):
 
         steps = bar(6, "parsing " + path.name, unit="steps")
         try:
-            parsed = history_parse(path, progress=lambda label: (steps.set_postfix_str(label), steps.update(1)))
+            parsed = history_parse(
+                path,
+                shift=checkout_importing.historical_time_shift(),
+                progress=lambda label: (steps.set_postfix_str(label), steps.update(1)),
+            )
         except ImportFileError as exc:
             raise CommandError(f"Import stopped, nothing was written: {exc}") from exc
         finally:
             steps.close()
         self.stdout.write(
             f"Read {parsed.rows:,} rows: {len(parsed.products):,} products, {len(parsed.customers):,} customers, "
-            f"{len(parsed.orders):,} orders, {len(parsed.lines):,} order lines, {len(parsed.returns):,} return lines."
+            f"{len(parsed.orders):,} orders, {len(parsed.lines):,} order lines, {len(parsed.returns):,} return lines; "
+            f"history moved {parsed.shift.days // 7:,} weeks forward to end this week."
         )
 
         with transaction.atomic():
             category_names = sorted({p.category for p in parsed.products})
-            categories = catalog_services.categories_ensure(names=category_names)
-            product_ids = catalog_services.products_import_bulk(products=parsed.products, categories=categories)
-            customer_ids = profiles_services.customers_import_bulk(customers=parsed.customers)
+            categories = catalog_importing.categories_ensure(names=category_names)
+            product_ids = catalog_importing.products_import_bulk(products=parsed.products, categories=categories)
+            customer_ids = profiles_importing.customers_import_bulk(customers=parsed.customers)
             with bar(len(parsed.lines), "orders and lines") as progress:
-                created = checkout_services.orders_import_historical(
+                created = checkout_importing.orders_import_historical(
                     orders=parsed.orders,
                     lines=parsed.lines,
                     customer_ids=customer_ids,
                     product_ids=product_ids,
                     progress=progress.update,
                 )
-            returns = checkout_services.returns_import_historical(
+            returns = checkout_importing.returns_import_historical(
                 returns=parsed.returns, customer_ids=customer_ids, product_ids=product_ids
             )
             events = (
-                profiles_services.PurchaseEventRecord(
+                profiles_importing.PurchaseEventRecord(
                     customer_id=order.customer_id,
                     product_id=product_ids[line.stock_code],
-                    quantity=line.quantity,
+                    quantity=line.quantity - line.quantity_returned,
                     price=line.unit_price,
                     order_number=line.order_number,
                     created_at=order.placed_at,
                 )
                 for line in parsed.lines
-                if (order := created.get(line.order_number)) is not None and order.customer_id is not None
+                if (order := created.get(line.order_number)) is not None
+                and order.customer_id is not None
+                and line.quantity > line.quantity_returned  # net: a line cancelled in full was not a purchase
             )
             with bar(None, "purchase events", unit="events") as progress:
-                n_events = profiles_services.purchase_events_import_bulk(events=events, progress=progress.update)
+                n_events = profiles_importing.purchase_events_import_bulk(events=events, progress=progress.update)
 
         self.stdout.write(
             self.style.SUCCESS(
