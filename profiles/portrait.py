@@ -206,24 +206,69 @@ def portraits_compute(
 
     events: columns EVENT_COLUMNS; created_at tz-aware; price/list_price floats.
     customers: columns customer_id, country.
+    now: the wall clock ("now" for recency, tenure and lifetime value).
     baseline: scales learnt over all customers; None learns a new one from
         these customers (the batch build) and returns it.
     embeddings: product_id -> unit vector (float32); missing products are skipped.
     muted: customer_id -> category ids the customer muted.
+
+    Each step below is one function, one dimension of docs/portraits.md; each
+    returns per-customer columns on the customers' index.
     """
     learn = baseline is None if fit_clusters is None else fit_clusters
     now = pd.Timestamp(now)
     if now.tzinfo is None:
         now = now.tz_localize("UTC")
+    ev = _events_table(events)
+    cust_ids = customers["customer_id"].astype("int64").to_numpy()
+    idx = pd.Index(cust_ids, name="customer_id")
+    muted = {int(k): {int(c) for c in v} for k, v in (muted or {}).items()}
+
+    purchases = _purchase_lines(ev, tz=tz, muted=muted)
+    orders = _orders(purchases)
+    f = _basket_features(purchases, orders, idx, now)
+    deciles = _category_price_deciles(purchases) if learn else baseline.category_price_deciles
+    f = f.join(_price_features(purchases, idx, deciles))
+    f = f.join(_season_features(purchases, idx, f["monetary"]))
+    f = f.join(_activity_features(ev, idx, now))
+    habits = _time_habits(orders, ev, idx, tz)
+    counts = ev.groupby(["customer_id", "kind"]).size().unstack(fill_value=0).reindex(idx, fill_value=0)
+    spend_month = purchases.groupby(["customer_id", "ym"])["value"].sum()
+    affinities = _category_affinities(purchases, ev, muted)
+    emb = _embeddings(purchases, now, embeddings, muted)
+    if learn:
+        baseline = _baseline_learn(f, deciles)
+    f["clv_12m"] = _lifetime_value(purchases, idx, now=now, tz=tz, baseline=baseline, learn=learn)
+    scores = _rfm_scores(f, baseline)
+    clusters = _clusters_assign(f, baseline, learn=learn, n_clusters=n_clusters, seed=seed)
+    countries = customers.set_index(customers["customer_id"].astype("int64"))["country"].reindex(idx).fillna("")
+
+    out = []
+    for i, (cid, row) in enumerate(zip(cust_ids, f.to_dict("records"))):
+        cid = int(cid)
+        portrait = _portrait_row(
+            cid, row, now=now, baseline=baseline, scores=tuple(int(s[i]) for s in scores),
+            cluster=int(clusters[i]), habits=[h[i] for h in habits], affinities=affinities.get(cid, []),
+            spend_month=spend_month.loc[cid] if row["frequency"] else None, country=str(countries.iat[i]),
+            counts=counts.iloc[i], embedding=emb.get(cid),
+        )
+        portrait["summary"] = portrait_summarize(portrait)
+        out.append(portrait)
+    return out, baseline
+
+
+def _events_table(events: pd.DataFrame) -> pd.DataFrame:
     ev = events.copy() if len(events) else empty_events()
     ev["created_at"] = pd.to_datetime(ev["created_at"], utc=True)
     for col in ("quantity", "price", "list_price"):
         ev[col] = pd.to_numeric(ev[col], errors="coerce").astype(float)
     ev["customer_id"] = ev["customer_id"].astype("int64")
-    cust_ids = customers["customer_id"].astype("int64").to_numpy()
-    idx = pd.Index(cust_ids, name="customer_id")
-    muted = {int(k): {int(c) for c in v} for k, v in (muted or {}).items()}
+    return ev
 
+
+def _purchase_lines(ev: pd.DataFrame, *, tz: str, muted: dict[int, set[int]]) -> pd.DataFrame:
+    """Purchase events with their value, order key, local month and the
+    Christmas and autumn parts of the value (muted categories are no Christmas)."""
     purchases = ev[(ev["kind"] == "purchase") & ev["quantity"].gt(0) & ev["price"].gt(0)].copy()
     purchases["value"] = purchases["quantity"] * purchases["price"]
     blank = purchases["order_number"].isna() | (purchases["order_number"].astype(str) == "")
@@ -240,34 +285,49 @@ def portraits_compute(
         christmas_name = christmas_name & ~is_muted
     purchases["christmas_value"] = purchases["value"].where(christmas_name, 0.0)
     purchases["autumn_value"] = purchases["value"].where(purchases["month"].isin(AUTUMN_MONTHS), 0.0)
+    return purchases
 
-    # ---- orders (baskets)
+
+def _orders(purchases: pd.DataFrame) -> pd.DataFrame:
+    """One row per order (basket): time, units, value, lines, days since the previous one."""
     orders = purchases.groupby(["customer_id", "order_key"], sort=False).agg(
         placed=("created_at", "min"), units=("quantity", "sum"), value=("value", "sum"), lines=("quantity", "size")
     )
     orders = orders.reset_index().sort_values(["customer_id", "placed"])
-    by_cust_orders = orders.groupby("customer_id")
-    frequency = by_cust_orders.size().reindex(idx, fill_value=0)
-    monetary = purchases.groupby("customer_id")["value"].sum().reindex(idx, fill_value=0.0)
-    last_purchase = purchases.groupby("customer_id")["created_at"].max().reindex(idx)
-    first_purchase = purchases.groupby("customer_id")["created_at"].min().reindex(idx)
-    recency = (now - last_purchase).dt.total_seconds() / 86400.0
-    orders["gap"] = by_cust_orders["placed"].diff().dt.total_seconds() / 86400.0
-    mean_gap = orders.groupby("customer_id")["gap"].mean().reindex(idx)
-    avg_units = by_cust_orders["units"].mean().reindex(idx, fill_value=0.0)
-    avg_value = by_cust_orders["value"].mean().reindex(idx, fill_value=0.0)
-    avg_lines = by_cust_orders["lines"].mean().reindex(idx, fill_value=0.0)
-    median_line_units = purchases.groupby("customer_id")["quantity"].median().reindex(idx, fill_value=0.0)
+    orders["gap"] = orders.groupby("customer_id")["placed"].diff().dt.total_seconds() / 86400.0
+    return orders
 
-    # ---- price position within the category, and sensitivity
-    if learn:
-        prices = purchases.drop_duplicates("product_id")[["category_id", "list_price"]].dropna()
-        deciles = {
-            str(int(cat)): [float(x) for x in np.quantile(grp["list_price"].to_numpy(), np.linspace(0.1, 0.9, 9))]
-            for cat, grp in prices.groupby("category_id")
-        }
-    else:
-        deciles = baseline.category_price_deciles
+
+def _basket_features(purchases: pd.DataFrame, orders: pd.DataFrame, idx: pd.Index, now) -> pd.DataFrame:
+    """RFM inputs and basket habits."""
+    by_order = orders.groupby("customer_id")
+    by_line = purchases.groupby("customer_id")
+    last_purchase = by_line["created_at"].max().reindex(idx)
+    return pd.DataFrame({
+        "frequency": by_order.size().reindex(idx, fill_value=0),
+        "monetary": by_line["value"].sum().reindex(idx, fill_value=0.0),
+        "last_purchase": last_purchase,
+        "recency": (now - last_purchase).dt.total_seconds() / 86400.0,
+        "mean_gap": by_order["gap"].mean().reindex(idx),
+        "avg_units": by_order["units"].mean().reindex(idx, fill_value=0.0),
+        "avg_value": by_order["value"].mean().reindex(idx, fill_value=0.0),
+        "avg_lines": by_order["lines"].mean().reindex(idx, fill_value=0.0),
+        "median_line_units": by_line["quantity"].median().reindex(idx, fill_value=0.0),
+    }, index=idx)
+
+
+def _category_price_deciles(purchases: pd.DataFrame) -> dict[str, list[float]]:
+    prices = purchases.drop_duplicates("product_id")[["category_id", "list_price"]].dropna()
+    return {
+        str(int(cat)): [float(x) for x in np.quantile(grp["list_price"].to_numpy(), np.linspace(0.1, 0.9, 9))]
+        for cat, grp in prices.groupby("category_id")
+    }
+
+
+def _price_features(purchases: pd.DataFrame, idx: pd.Index, deciles: dict[str, list[float]]) -> pd.DataFrame:
+    """Price position within the category (mean percentile) and sensitivity
+    (share of lines bought cheap or under discount). Adds price_pct and cheap
+    to `purchases`."""
     pct = np.full(len(purchases), np.nan)
     cats = purchases["category_id"].to_numpy()
     lp = purchases["list_price"].to_numpy()
@@ -284,17 +344,34 @@ def portraits_compute(
     purchases["cheap"] = (
         (purchases["price_pct"] < 1 / 3) | (purchases["price"] < DISCOUNT_RATIO * purchases["list_price"])
     ).astype(float)
-    price_position = purchases.groupby("customer_id")["price_pct"].mean().reindex(idx)
-    price_sensitivity = purchases.groupby("customer_id")["cheap"].mean().reindex(idx, fill_value=0.0)
+    by_line = purchases.groupby("customer_id")
+    return pd.DataFrame({
+        "price_position": by_line["price_pct"].mean().reindex(idx),
+        "price_sensitivity": by_line["cheap"].mean().reindex(idx, fill_value=0.0),
+    }, index=idx)
 
-    # ---- seasonality
-    autumn_share = (purchases.groupby("customer_id")["autumn_value"].sum().reindex(idx, fill_value=0.0)
-                    / monetary.replace(0, np.nan)).fillna(0.0)
-    christmas_share = (purchases.groupby("customer_id")["christmas_value"].sum().reindex(idx, fill_value=0.0)
-                       / monetary.replace(0, np.nan)).fillna(0.0)
-    active_months = purchases.groupby("customer_id")["ym"].nunique().reindex(idx, fill_value=0)
 
-    # ---- time habits: orders when there are any, else every event
+def _season_features(purchases: pd.DataFrame, idx: pd.Index, monetary: pd.Series) -> pd.DataFrame:
+    by_line = purchases.groupby("customer_id")
+    spend = monetary.replace(0, np.nan)
+    return pd.DataFrame({
+        "autumn_share": (by_line["autumn_value"].sum().reindex(idx, fill_value=0.0) / spend).fillna(0.0),
+        "christmas_share": (by_line["christmas_value"].sum().reindex(idx, fill_value=0.0) / spend).fillna(0.0),
+        "active_months": by_line["ym"].nunique().reindex(idx, fill_value=0),
+    }, index=idx)
+
+
+def _activity_features(ev: pd.DataFrame, idx: pd.Index, now) -> pd.DataFrame:
+    first_activity = ev.groupby("customer_id")["created_at"].min().reindex(idx)
+    return pd.DataFrame({
+        "first_activity": first_activity,
+        "last_activity": ev.groupby("customer_id")["created_at"].max().reindex(idx),
+        "tenure": ((now - first_activity).dt.total_seconds() / 86400.0).fillna(0.0).clip(lower=0),
+    }, index=idx)
+
+
+def _time_habits(orders: pd.DataFrame, ev: pd.DataFrame, idx: pd.Index, tz: str) -> list[np.ndarray]:
+    """Month, weekday and hour histograms: of orders when there are any, else of every event."""
     orders_local = orders["placed"].dt.tz_convert(tz)
     habit = pd.DataFrame({"customer_id": orders["customer_id"].to_numpy(), "t": orders_local.to_numpy()})
     others = ev[~ev["customer_id"].isin(orders["customer_id"].unique())]
@@ -304,17 +381,15 @@ def portraits_compute(
         ignore_index=True,
     )
     habit["t"] = pd.to_datetime(habit["t"], utc=True).dt.tz_convert(tz)
-    month_hist = _histogram(habit, habit["t"].dt.month - 1, 12, idx)
-    weekday_hist = _histogram(habit, habit["t"].dt.day_of_week, 7, idx)
-    hour_hist = _histogram(habit, habit["t"].dt.hour, 24, idx)
+    return [
+        _histogram(habit, habit["t"].dt.month - 1, 12, idx),
+        _histogram(habit, habit["t"].dt.day_of_week, 7, idx),
+        _histogram(habit, habit["t"].dt.hour, 24, idx),
+    ]
 
-    # ---- activity
-    first_activity = ev.groupby("customer_id")["created_at"].min().reindex(idx)
-    last_activity = ev.groupby("customer_id")["created_at"].max().reindex(idx)
-    counts = ev.groupby(["customer_id", "kind"]).size().unstack(fill_value=0).reindex(idx, fill_value=0)
-    spend_month = purchases.groupby(["customer_id", "ym"])["value"].sum()
 
-    # ---- category affinities (muted categories left out)
+def _category_affinities(purchases: pd.DataFrame, ev: pd.DataFrame, muted: dict[int, set[int]]) -> dict[int, list]:
+    """Per customer, categories by affinity (spend share, views up to 30 %), muted ones left out."""
     spend_cat = purchases.groupby(["customer_id", "category_id", "category_name"])["value"].sum()
     views = ev[ev["kind"] == "view"]
     view_cat = views.groupby(["customer_id", "category_id", "category_name"]).size().astype(float)
@@ -343,126 +418,132 @@ def portraits_compute(
             "view_share": round(float(row.view_share), 4),
             "affinity": round(float(row.affinity), 4),
         })
+    return affinities
 
-    # ---- interest embedding
-    emb = _embeddings(purchases, now, embeddings, muted)
 
-    # ---- RFM scores and baseline
-    buyers = frequency.to_numpy() > 0
-    if learn:
-        gaps = mean_gap.dropna()
-        baseline = Baseline(
-            recency_edges=quintile_edges(recency.to_numpy()[buyers]),
-            frequency_edges=quintile_edges(frequency.to_numpy()[buyers]),
-            monetary_edges=quintile_edges(monetary.to_numpy()[buyers]),
-            median_gap_days=float(gaps.median()) if len(gaps) else DEFAULT_GAP_DAYS,
-            price_sensitivity_cut=float(np.quantile(price_sensitivity.to_numpy()[buyers], PRICE_SENSITIVE_QUANTILE))
-            if buyers.sum() >= 20 else PRICE_SENSITIVE,
-            category_price_deciles=deciles,
-        )
-    # ---- lifetime value: BG/NBD + Gamma-Gamma (profiles/clv.py)
+def _baseline_learn(f: pd.DataFrame, deciles: dict[str, list[float]]) -> Baseline:
+    """RFM quintile edges, the usual gap and the price-sensitivity cut over all buyers."""
+    buyers = f["frequency"].to_numpy() > 0
+    gaps = f["mean_gap"].dropna()
+    sensitivity = f["price_sensitivity"].to_numpy()[buyers]
+    return Baseline(
+        recency_edges=quintile_edges(f["recency"].to_numpy()[buyers]),
+        frequency_edges=quintile_edges(f["frequency"].to_numpy()[buyers]),
+        monetary_edges=quintile_edges(f["monetary"].to_numpy()[buyers]),
+        median_gap_days=float(gaps.median()) if len(gaps) else DEFAULT_GAP_DAYS,
+        price_sensitivity_cut=float(np.quantile(sensitivity, PRICE_SENSITIVE_QUANTILE))
+        if buyers.sum() >= 20 else PRICE_SENSITIVE,
+        category_price_deciles=deciles,
+    )
+
+
+def _lifetime_value(purchases: pd.DataFrame, idx: pd.Index, *, now, tz: str, baseline: Baseline,
+                    learn: bool) -> pd.Series:
+    """12-month CLV from BG/NBD + Gamma-Gamma (profiles/clv.py): fitted over all
+    buyers by the batch build and kept in the baseline for incremental updates."""
     summary = clv.rfm_summary(purchases[["customer_id", "created_at", "value"]], now=now, tz=tz)
     params = None if learn else clv.ClvParams.from_dict(baseline.clv_params)
     if params is None:
         params = clv.clv_fit(summary)
         baseline.clv_params = params.to_dict()
-    clv_12m = clv.clv_predict(params, summary).reindex(idx, fill_value=0.0) if len(summary) else \
-        pd.Series(0.0, index=idx)
-    r_score = quintile_score(recency.fillna(0).to_numpy(), baseline.recency_edges, higher_is_better=False)
-    f_score = quintile_score(frequency.to_numpy(), baseline.frequency_edges)
-    m_score = quintile_score(monetary.to_numpy(), baseline.monetary_edges)
+    if not len(summary):
+        return pd.Series(0.0, index=idx)
+    return clv.clv_predict(params, summary).reindex(idx, fill_value=0.0)
 
-    tenure = ((now - first_activity).dt.total_seconds() / 86400.0).fillna(0.0).clip(lower=0)
+
+def _rfm_scores(f: pd.DataFrame, baseline: Baseline) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return (
+        quintile_score(f["recency"].fillna(0).to_numpy(), baseline.recency_edges, higher_is_better=False),
+        quintile_score(f["frequency"].to_numpy(), baseline.frequency_edges),
+        quintile_score(f["monetary"].to_numpy(), baseline.monetary_edges),
+    )
+
+
+def _clusters_assign(f: pd.DataFrame, baseline: Baseline, *, learn: bool, n_clusters: int, seed: int) -> np.ndarray:
+    """Each buyer's nearest centroid (-1 for customers without purchases);
+    the batch build fits the centroids first."""
+    buyers = f["frequency"].to_numpy() > 0
     feats = pd.DataFrame({
-        "log_recency": np.log1p(recency.fillna(0).clip(lower=0)),
-        "log_frequency": np.log1p(frequency.astype(float)),
-        "log_monetary": np.log1p(monetary.clip(lower=0)),
-        "log_basket_units": np.log1p(avg_units.clip(lower=0)),
-        "price_position": price_position.fillna(0.5),
-        "price_sensitivity": price_sensitivity,
-        "autumn_share": autumn_share,
-        "log_tenure": np.log1p(tenure),
-    }, index=idx)[baseline.cluster_features]
-    clusters = np.full(len(idx), -1)
+        "log_recency": np.log1p(f["recency"].fillna(0).clip(lower=0)),
+        "log_frequency": np.log1p(f["frequency"].astype(float)),
+        "log_monetary": np.log1p(f["monetary"].clip(lower=0)),
+        "log_basket_units": np.log1p(f["avg_units"].clip(lower=0)),
+        "price_position": f["price_position"].fillna(0.5),
+        "price_sensitivity": f["price_sensitivity"],
+        "autumn_share": f["autumn_share"],
+        "log_tenure": np.log1p(f["tenure"]),
+    }, index=f.index)[baseline.cluster_features]
+    clusters = np.full(len(f), -1)
     if learn:
         _fit_clusters(baseline, feats.to_numpy()[buyers], n_clusters=n_clusters, seed=seed)
     if baseline.centroids and buyers.any():
         z = (feats.to_numpy()[buyers] - np.asarray(baseline.scaler_mean)) / np.asarray(baseline.scaler_scale)
         d = ((z[:, None, :] - np.asarray(baseline.centroids)[None, :, :]) ** 2).sum(-1)
         clusters[buyers] = d.argmin(1)
+    return clusters
 
-    # ---- assemble
-    countries = customers.set_index(customers["customer_id"].astype("int64"))["country"].reindex(idx).fillna("")
-    out = []
-    for i, cid in enumerate(cust_ids):
-        cid = int(cid)
-        freq = int(frequency.iat[i])
-        rec = None if freq == 0 else max(0, int(recency.iat[i]))
-        gap = mean_gap.iat[i]
-        gap = baseline.median_gap_days if pd.isna(gap) else float(gap)
-        churn = churn_risk_for(rec, gap) if rec is not None else 0.0
-        mon = float(monetary.iat[i])
-        aov = float(avg_value.iat[i])
-        value_12m = float(clv_12m.iat[i]) if freq else 0.0
-        r, f, m = (int(r_score[i]), int(f_score[i]), int(m_score[i])) if freq else (0, 0, 0)
-        pp = price_position.iat[i]
-        pp = None if pd.isna(pp) else round(float(pp), 4)
-        ps = round(float(price_sensitivity.iat[i]), 4)
-        am = int(active_months.iat[i])
-        aut = round(float(autumn_share.iat[i]), 4)
-        xmas = round(float(christmas_share.iat[i]), 4)
-        cl = int(clusters[i])
-        mh, wh, hh = month_hist[i], weekday_hist[i], hour_hist[i]
-        portrait = {
-            "customer_id": cid,
-            "reference_time": now.to_pydatetime(),
-            "has_purchases": freq > 0,
-            "recency_days": rec,
-            "frequency": freq,
-            "monetary": round(mon, 2),
-            "r_score": r,
-            "f_score": f,
-            "m_score": m,
-            "segment": segment_for(r, f, freq),
-            "clv_12m": round(value_12m, 2),
-            "churn_risk": round(churn, 4),
-            "category_affinities": affinities.get(cid, []),
-            "top_interests": [a["name"] for a in affinities.get(cid, [])[:3] if a["affinity"] > 0],
-            "price_band": "" if pp is None else ("budget" if pp < 1 / 3 else "mid" if pp < 2 / 3 else "premium"),
-            "price_position": pp,
-            "price_sensitivity": ps,
-            "is_price_sensitive": bool(freq > 0 and ps >= max(baseline.price_sensitivity_cut, PRICE_SENSITIVE_FLOOR)),
-            "avg_basket_units": round(float(avg_units.iat[i]), 2),
-            "avg_basket_lines": round(float(avg_lines.iat[i]), 2),
-            "avg_basket_value": round(aov, 2),
-            "median_line_units": float(median_line_units.iat[i]),
-            "is_bulk_buyer": bool(freq > 0 and median_line_units.iat[i] >= BULK_LINE_UNITS),
-            "month_histogram": [int(x) for x in mh],
-            "weekday_histogram": [int(x) for x in wh],
-            "hour_histogram": [int(x) for x in hh],
-            "preferred_months": _top(mh),
-            "preferred_weekdays": _top(wh),
-            "preferred_hours": _top(hh),
-            "seasonality": _seasonality(freq, aut, xmas, am),
-            "autumn_share": aut,
-            "christmas_share": xmas,
-            "spend_by_month": {ym: round(float(v), 2) for ym, v in spend_month.loc[cid].items()}
-            if freq else {},
-            "country": str(countries.iat[i]),
-            "tenure_days": int(tenure.iat[i]),
-            "first_activity": _py(first_activity.iat[i]),
-            "last_activity": _py(last_activity.iat[i]),
-            "last_purchase": _py(last_purchase.iat[i]),
-            "event_counts": {str(k): int(v) for k, v in counts.iloc[i].items() if v},
-            "embedding": emb.get(cid),
-            "cluster": cl if cl >= 0 else None,
-            "cluster_name": baseline.cluster_names[cl] if cl >= 0 and cl < len(baseline.cluster_names)
-            else ("No purchases yet" if not freq else ""),
-        }
-        portrait["summary"] = portrait_summarize(portrait)
-        out.append(portrait)
-    _ = first_purchase
-    return out, baseline
+
+def _portrait_row(cid: int, row: dict, *, now, baseline: Baseline, scores: tuple[int, int, int], cluster: int,
+                  habits: list[np.ndarray], affinities: list[dict], spend_month, country: str, counts: pd.Series,
+                  embedding) -> dict[str, Any]:
+    """One customer's Portrait fields from their feature row."""
+    freq = int(row["frequency"])
+    rec = None if freq == 0 else max(0, int(row["recency"]))
+    gap = row["mean_gap"]
+    gap = baseline.median_gap_days if pd.isna(gap) else float(gap)
+    churn = churn_risk_for(rec, gap) if rec is not None else 0.0
+    r, f, m = scores if freq else (0, 0, 0)
+    pp = row["price_position"]
+    pp = None if pd.isna(pp) else round(float(pp), 4)
+    ps = round(float(row["price_sensitivity"]), 4)
+    aut = round(float(row["autumn_share"]), 4)
+    xmas = round(float(row["christmas_share"]), 4)
+    mh, wh, hh = habits
+    return {
+        "customer_id": cid,
+        "reference_time": now.to_pydatetime(),
+        "has_purchases": freq > 0,
+        "recency_days": rec,
+        "frequency": freq,
+        "monetary": round(float(row["monetary"]), 2),
+        "r_score": r,
+        "f_score": f,
+        "m_score": m,
+        "segment": segment_for(r, f, freq),
+        "clv_12m": round(float(row["clv_12m"]), 2) if freq else 0.0,
+        "churn_risk": round(churn, 4),
+        "category_affinities": affinities,
+        "top_interests": [a["name"] for a in affinities[:3] if a["affinity"] > 0],
+        "price_band": "" if pp is None else ("budget" if pp < 1 / 3 else "mid" if pp < 2 / 3 else "premium"),
+        "price_position": pp,
+        "price_sensitivity": ps,
+        "is_price_sensitive": bool(freq > 0 and ps >= max(baseline.price_sensitivity_cut, PRICE_SENSITIVE_FLOOR)),
+        "avg_basket_units": round(float(row["avg_units"]), 2),
+        "avg_basket_lines": round(float(row["avg_lines"]), 2),
+        "avg_basket_value": round(float(row["avg_value"]), 2),
+        "median_line_units": float(row["median_line_units"]),
+        "is_bulk_buyer": bool(freq > 0 and row["median_line_units"] >= BULK_LINE_UNITS),
+        "month_histogram": [int(x) for x in mh],
+        "weekday_histogram": [int(x) for x in wh],
+        "hour_histogram": [int(x) for x in hh],
+        "preferred_months": _top(mh),
+        "preferred_weekdays": _top(wh),
+        "preferred_hours": _top(hh),
+        "seasonality": _seasonality(freq, aut, xmas, int(row["active_months"])),
+        "autumn_share": aut,
+        "christmas_share": xmas,
+        "spend_by_month": {ym: round(float(v), 2) for ym, v in spend_month.items()} if freq else {},
+        "country": country,
+        "tenure_days": int(row["tenure"]),
+        "first_activity": _py(row["first_activity"]),
+        "last_activity": _py(row["last_activity"]),
+        "last_purchase": _py(row["last_purchase"]),
+        "event_counts": {str(k): int(v) for k, v in counts.items() if v},
+        "embedding": embedding,
+        "cluster": cluster if cluster >= 0 else None,
+        "cluster_name": baseline.cluster_names[cluster] if 0 <= cluster < len(baseline.cluster_names)
+        else ("No purchases yet" if not freq else ""),
+    }
 
 
 def _matches(values: pd.Series, pattern: re.Pattern) -> np.ndarray:
