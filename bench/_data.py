@@ -35,8 +35,9 @@ def load_online_retail(path: str | Path = STORE_CSV, *, seed: int = 0) -> Intera
     df = df[(df["Quantity"] > 0) & (df["UnitPrice"] > 0) & df["StockCode"].str.match(PRODUCT_CODE)]
     df = df.assign(StockCode=df["StockCode"].str.upper())
     ts = (pd.to_datetime(df["InvoiceDate"]) - pd.Timestamp("1970-01-01")) // pd.Timedelta(seconds=1)
-    names = (df.dropna(subset=["Description"]).groupby("StockCode")["Description"]
-             .agg(lambda s: s.value_counts().index[0]))
+    names = (
+        df.dropna(subset=["Description"]).groupby("StockCode")["Description"].agg(lambda s: s.value_counts().index[0])
+    )
     prices = df.groupby("StockCode")["UnitPrice"].median()
     item_ids = np.array(sorted(df["StockCode"].unique()), dtype=object)
     titles = np.empty(len(item_ids) + 1, dtype=object)
@@ -46,27 +47,41 @@ def load_online_retail(path: str | Path = STORE_CSV, *, seed: int = 0) -> Intera
     price_arr[1:] = prices.reindex(item_ids).to_numpy()
     users = df["CustomerID"].astype(np.int64).astype(str).to_numpy()
     return InteractionData.from_arrays(
-        users, df["StockCode"].to_numpy(), ts.to_numpy(dtype=np.float64), df["Quantity"].to_numpy(),
-        item_ids=item_ids, item_features=ItemFeatures(titles=titles, prices=price_arr), seed=seed)
+        users,
+        df["StockCode"].to_numpy(),
+        ts.to_numpy(dtype=np.float64),
+        df["Quantity"].to_numpy(),
+        item_ids=item_ids,
+        item_features=ItemFeatures(titles=titles, prices=price_arr),
+        seed=seed,
+    )
 
 
 def export_csv(data: InteractionData, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame({"user_id": data.user_ids[data.user], "item_id": data.item_ids[data.item],
-                  "timestamp": data.time.astype(np.int64), "quantity": data.quantity}).to_csv(path, index=False)
+    pd.DataFrame(
+        {
+            "user_id": data.user_ids[data.user],
+            "item_id": data.item_ids[data.item],
+            "timestamp": data.time.astype(np.int64),
+            "quantity": data.quantity,
+        }
+    ).to_csv(path, index=False)
     return path
 
 
 def load_csv(path: str | Path, *, seed: int = 0) -> InteractionData:
     df = pd.read_csv(path, dtype={"user_id": str, "item_id": str})
     qty = df["quantity"].to_numpy() if "quantity" in df else None
-    return InteractionData.from_arrays(df["user_id"].to_numpy(), df["item_id"].to_numpy(),
-                                       df["timestamp"].to_numpy(dtype=np.float64), qty, seed=seed)
+    return InteractionData.from_arrays(
+        df["user_id"].to_numpy(), df["item_id"].to_numpy(), df["timestamp"].to_numpy(dtype=np.float64), qty, seed=seed
+    )
 
 
-def temporal_split(data: InteractionData, cutoff: float, *, horizon: float | None = None
-                   ) -> tuple[InteractionData, list[int], list[History], list[set[int]]]:
+def temporal_split(
+    data: InteractionData, cutoff: float, *, horizon: float | None = None
+) -> tuple[InteractionData, list[int], list[History], list[set[int]]]:
     """Train data (everything before the cutoff), and for each user with history
     before and purchases after it: the history and the set of items bought in
     [cutoff, cutoff + horizon)."""
@@ -90,15 +105,23 @@ def ndcg_at_k(ranked: np.ndarray, targets: set[int], k: int = 10) -> float:
     return dcg / ideal if ideal else 0.0
 
 
-def evaluate(model, hists: list[History], targets: list[set[int]], *, now: float | None = None, k: int = 10,
-             explore: bool = False, batch: int = 256) -> float:
+def evaluate(
+    model,
+    hists: list[History],
+    targets: list[set[int]],
+    *,
+    now: float | None = None,
+    k: int = 10,
+    explore: bool = False,
+    batch: int = 256,
+) -> float:
     """Mean NDCG@k with full ranking (explore: already-bought items filtered out
     and only new items count as targets; users with no new item are skipped)."""
     vals = []
     for a in range(0, len(hists), batch):
-        hs = hists[a:a + batch]
+        hs = hists[a : a + batch]
         scores = model.score(hs, now=now).astype(np.float64)
-        for row, h, t in zip(scores, hs, targets[a:a + batch]):
+        for row, h, t in zip(scores, hs, targets[a : a + batch]):
             row[0] = -np.inf
             if explore:
                 row[h.items] = -np.inf

@@ -50,8 +50,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--shoppers", type=int, default=24)
-    parser.add_argument("--gateway-ms", type=float, default=0.0,
-                        help="payment gateway latency for the same-product run (0: skip it)")
+    parser.add_argument(
+        "--gateway-ms", type=float, default=0.0, help="payment gateway latency for the same-product run (0: skip it)"
+    )
     parser.add_argument("--chart", default=str(ROOT / "docs" / "img" / "bench_checkout.png"))
     args = parser.parse_args()
 
@@ -74,8 +75,10 @@ def run(args) -> dict:
     from tests.checkout.conftest import ADDRESS
     from tests.checkout.factories import CustomerFactory, ProductFactory
 
-    print(f"database: {connection.vendor}; runs: {args.runs}; shoppers: {args.shoppers}; "
-          "e-mail and event tasks run eagerly inside the timing (queued to a worker in production)")
+    print(
+        f"database: {connection.vendor}; runs: {args.runs}; shoppers: {args.shoppers}; "
+        "e-mail and event tasks run eagerly inside the timing (queued to a worker in production)"
+    )
     products = [ProductFactory(stock=1_000_000) for _ in range(10)]
     counter = iter(range(10**9))
 
@@ -92,12 +95,21 @@ def run(args) -> dict:
         for p in products[:n_lines]:
             services.cart_add(cart=cart, product_id=p.pk, quantity=2)
         start = time.perf_counter()
-        services.order_place(cart=cart, address=address_parse(data=ADDRESS), shipping_method="standard",
-                             payment_token=CARD_SUCCEEDS, coupon_code="", idempotency_key=f"bench-{next(counter):08d}")
+        services.order_place(
+            cart=cart,
+            address=address_parse(data=ADDRESS),
+            shipping_method="standard",
+            payment_token=CARD_SUCCEEDS,
+            coupon_code="",
+            idempotency_key=f"bench-{next(counter):08d}",
+        )
         return time.perf_counter() - start
 
-    timings: dict[str, list[float]] = {"baseline (lock + update 1 row)": [], "order_place, 1 line": [],
-                                       "order_place, 10 lines": []}
+    timings: dict[str, list[float]] = {
+        "baseline (lock + update 1 row)": [],
+        "order_place, 1 line": [],
+        "order_place, 10 lines": [],
+    }
     for _ in tqdm(range(args.runs), desc="single checkouts"):
         timings["baseline (lock + update 1 row)"].append(baseline())
         timings["order_place, 1 line"].append(place(1))
@@ -120,9 +132,14 @@ def run(args) -> dict:
     def shopper(cart) -> None:
         try:
             barrier.wait()
-            services.order_place(cart=cart, address=address_parse(data=ADDRESS), shipping_method="standard",
-                                 payment_token=CARD_SUCCEEDS, coupon_code="",
-                                 idempotency_key=f"race-{cart.pk:08d}")
+            services.order_place(
+                cart=cart,
+                address=address_parse(data=ADDRESS),
+                shipping_method="standard",
+                payment_token=CARD_SUCCEEDS,
+                coupon_code="",
+                idempotency_key=f"race-{cart.pk:08d}",
+            )
             outcome.append("ok")
         except CheckoutError as exc:
             outcome.append(exc.code)
@@ -138,13 +155,14 @@ def run(args) -> dict:
     race_ms = (time.perf_counter() - start) * 1000
     scarce.refresh_from_db()
     placed = outcome.count("ok")
-    print(f"race: {args.shoppers} shoppers for 5 units: {placed} orders, "
-          f"{outcome.count('out_of_stock')} told 'only 0 left', final stock {scarce.stock}, {race_ms:.0f} ms wall")
+    print(
+        f"race: {args.shoppers} shoppers for 5 units: {placed} orders, "
+        f"{outcome.count('out_of_stock')} told 'only 0 left', final stock {scarce.stock}, {race_ms:.0f} ms wall"
+    )
     if placed != 5 or scarce.stock != 0:
         raise SystemExit("OVERSOLD or undersold: see the figures above")
     if args.gateway_ms > 0:
-        same_product_run(args, services, address_parse(data=ADDRESS), CARD_SUCCEEDS, CustomerFactory,
-                         ProductFactory)
+        same_product_run(args, services, address_parse(data=ADDRESS), CARD_SUCCEEDS, CustomerFactory, ProductFactory)
     return {"medians": medians, "race_ms": race_ms, "shoppers": args.shoppers, "vendor": connection.vendor}
 
 
@@ -172,8 +190,14 @@ def same_product_run(args, services, address, card, CustomerFactory, ProductFact
         def shopper(cart) -> None:
             try:
                 barrier.wait()
-                services.order_place(cart=cart, address=address, shipping_method="standard", payment_token=card,
-                                     coupon_code="", idempotency_key=f"slow-{cart.pk:08d}")
+                services.order_place(
+                    cart=cart,
+                    address=address,
+                    shipping_method="standard",
+                    payment_token=card,
+                    coupon_code="",
+                    idempotency_key=f"slow-{cart.pk:08d}",
+                )
                 placed.append("ok")
             finally:
                 connections.close_all()
@@ -188,8 +212,10 @@ def same_product_run(args, services, address, card, CustomerFactory, ProductFact
     finally:
         TestGateway.charge = charge
     product.refresh_from_db()
-    print(f"same product, gateway {args.gateway_ms:.0f} ms: {args.shoppers} shoppers, {placed.count('ok')} orders, "
-          f"{wall:.0f} ms wall ({wall / args.gateway_ms:.1f} x the gateway's latency), stock left {product.stock}")
+    print(
+        f"same product, gateway {args.gateway_ms:.0f} ms: {args.shoppers} shoppers, {placed.count('ok')} orders, "
+        f"{wall:.0f} ms wall ({wall / args.gateway_ms:.1f} x the gateway's latency), stock left {product.stock}"
+    )
 
 
 def chart(results: dict, path: str) -> None:
@@ -205,8 +231,10 @@ def chart(results: dict, path: str) -> None:
     for i, v in enumerate(values):
         ax.text(v, i, f" {v:.1f} ms", va="center")
     ax.set_xlabel("median time per call (ms)")
-    ax.set_title(f"Checkout on {results['vendor']}; race of {results['shoppers']} shoppers: "
-                 f"{results['race_ms']:.0f} ms", fontsize=10)
+    ax.set_title(
+        f"Checkout on {results['vendor']}; race of {results['shoppers']} shoppers: {results['race_ms']:.0f} ms",
+        fontsize=10,
+    )
     ax.invert_yaxis()
     fig.tight_layout()
     fig.savefig(path, dpi=120)

@@ -45,8 +45,10 @@ def main() -> None:
         tmp = tempfile.TemporaryDirectory()
         inter, items = online_retail_to_generic(ROOT / "data" / "online_retail.csv.gz", tmp.name)
     load_s, data = timed(lambda: load_interactions_csv(inter, items))
-    print(f"data: {data.n_users} users, {data.n_items} items, {data.n_interactions} interactions "
-          f"(loaded in {load_s:.1f} s)")
+    print(
+        f"data: {data.n_users} users, {data.n_items} items, {data.n_interactions} interactions "
+        f"(loaded in {load_s:.1f} s)"
+    )
     full, harness, per_model = [], [], {}
     for r in range(args.repeat):
         s, res = timed(lambda: run_evaluation(data, {n: MODELS[n] for n in BASELINES}, progress=False))
@@ -65,11 +67,15 @@ def main() -> None:
     print(f"| harness alone (popularity only) | {med_h:.1f} |")
     for n, v in per_model.items():
         print(f"| {n}: fit + score | {statistics.median(v):.1f} |")
-    print(f"\nfull run / harness alone: {med_full / med_h:.1f}x; target: full run < 300 s "
-          f"({'met' if med_full < 300 else 'NOT met'})")
+    print(
+        f"\nfull run / harness alone: {med_full / med_h:.1f}x; target: full run < 300 s "
+        f"({'met' if med_full < 300 else 'NOT met'})"
+    )
     b, s1 = batched["models"]["ease"]["score_seconds"], single["models"]["ease"]["score_seconds"]
-    print(f"EASE scoring of {batched['models']['ease']['cases']} histories: "
-          f"batched {b:.2f} s, one history per call {s1:.2f} s ({s1 / max(b, 1e-9):.1f}x slower)")
+    print(
+        f"EASE scoring of {batched['models']['ease']['cases']} histories: "
+        f"batched {b:.2f} s, one history per call {s1:.2f} s ({s1 / max(b, 1e-9):.1f}x slower)"
+    )
     if tmp is not None:
         tmp.cleanup()
 

@@ -96,8 +96,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--sqlite-wal", action="store_true",
-                        help="SQLite in WAL mode with synchronous=NORMAL (a settings change to propose)")
+    parser.add_argument(
+        "--sqlite-wal",
+        action="store_true",
+        help="SQLite in WAL mode with synchronous=NORMAL (a settings change to propose)",
+    )
     args = parser.parse_args()
     if django.db.connection.vendor == "sqlite":
         # journal_mode is stored in the file: set it either way
@@ -106,8 +109,10 @@ def main() -> None:
             cursor.execute("PRAGMA synchronous=NORMAL" if args.sqlite_wal else "PRAGMA synchronous=FULL")
     call_command("migrate", verbosity=0)
     category, _ = Category.objects.get_or_create(name="Bench")
-    product, _ = Product.objects.get_or_create(stock_code="BENCH1", defaults={
-        "name": "WHITE HANGING HEART T-LIGHT HOLDER", "category": category, "price": "2.55", "stock": 10})
+    product, _ = Product.objects.get_or_create(
+        stock_code="BENCH1",
+        defaults={"name": "WHITE HANGING HEART T-LIGHT HOLDER", "category": category, "price": "2.55", "stock": 10},
+    )
     client = Client()
     with_ms, without_ms = [], []
     from tqdm import tqdm
@@ -127,8 +132,10 @@ def main() -> None:
         alone.append(statistics.median(times) * 1000)
     w, wo = statistics.median(with_ms), statistics.median(without_ms)
     mode = " (WAL, synchronous=NORMAL)" if args.sqlite_wal else ""
-    print(f"database: {django.db.connection.vendor}{mode}; {args.runs} runs x {args.requests} requests each way, "
-          "alternating; figures are medians of the per-run medians")
+    print(
+        f"database: {django.db.connection.vendor}{mode}; {args.runs} runs x {args.requests} requests each way, "
+        "alternating; figures are medians of the per-run medians"
+    )
     print(f"product page without event recording: {wo:.3f} ms (median)")
     print(f"product page with a view event      : {w:.3f} ms (median)")
     print(f"overhead per event                  : {w - wo:.3f} ms  (ratio {w / wo:.2f}x; target < 2 ms)")

@@ -47,8 +47,10 @@ def main() -> None:
     hists = data.histories()
     picks = rng.choice([u for u, h in enumerate(hists) if len(h)], args.requests, replace=False)
     requests = [hists[u] for u in picks]
-    print(f"store: {data.n_users} users, {data.n_items} items; {args.requests} requests, "
-          f"median history length {int(np.median([len(h) for h in requests]))}")
+    print(
+        f"store: {data.n_users} users, {data.n_items} items; {args.requests} requests, "
+        f"median history length {int(np.median([len(h) for h in requests]))}"
+    )
     results = {}
     for name in names:
         t0 = time.perf_counter()
@@ -64,8 +66,10 @@ def main() -> None:
         results[name] = med
         ratio = med / results["pop"]
         flag = "ok" if med < 10 else "OVER 10 ms"
-        print(f"{name:12s} median {med:7.2f} ms  p90 {p90:7.2f} ms  x{ratio:6.1f} vs pop  "
-              f"(fit {fit_s:6.1f} s)  {flag}", flush=True)
+        print(
+            f"{name:12s} median {med:7.2f} ms  p90 {p90:7.2f} ms  x{ratio:6.1f} vs pop  (fit {fit_s:6.1f} s)  {flag}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -59,8 +59,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sample", type=int, default=100, help="customers for the incremental baseline")
-    parser.add_argument("--chart", type=Path, default=None,
-                        help="also draw segment and cluster sizes and revenue to this PNG")
+    parser.add_argument(
+        "--chart", type=Path, default=None, help="also draw segment and cluster sizes and revenue to this PNG"
+    )
     args = parser.parse_args()
     ensure_data()
     n_customers = Customer.objects.count()
@@ -68,8 +69,10 @@ def main() -> None:
 
     t = time.perf_counter()
     first = services.portraits_build_all(progress=True, embeddings=True)  # fills the embedding cache if cold
-    print(f"first build (embedding cache as found): {time.perf_counter() - t:.1f} s, "
-          f"embeddings {first['timings']['embeddings']:.1f} s")
+    print(
+        f"first build (embedding cache as found): {time.perf_counter() - t:.1f} s, "
+        f"embeddings {first['timings']['embeddings']:.1f} s"
+    )
 
     totals, stages = [], []
     for _ in range(args.runs):

@@ -66,13 +66,17 @@ def main() -> None:
         export(args.data)
     t0 = time.perf_counter()
     data = load_interactions_csv(args.data, seed=args.seed)
-    print(f"data: {data.n_users} users, {data.n_items} items, {data.n_interactions} interactions "
-          f"(read in {time.perf_counter() - t0:.1f} s)")
+    print(
+        f"data: {data.n_users} users, {data.n_items} items, {data.n_interactions} interactions "
+        f"(read in {time.perf_counter() - t0:.1f} s)"
+    )
     device = resolve_device(args.device)
     model, secs = run(data, epochs=args.epochs, device=device, seed=args.seed)
     med = statistics.median(secs)
-    print(f"sasrec ({device}): epochs {len(secs)}, seconds/epoch median {med:.2f} "
-          f"(all: {', '.join(f'{s:.2f}' for s in secs)})")
+    print(
+        f"sasrec ({device}): epochs {len(secs)}, seconds/epoch median {med:.2f} "
+        f"(all: {', '.join(f'{s:.2f}' for s in secs)})"
+    )
     per_epoch = ", ".join(f"{h['val_ndcg10']:.4f}/{h['val_new_ndcg10']:.4f}" for h in model.history_)
     print(f"validation NDCG@10 per epoch (every item / new items): {per_epoch}")
     if args.baseline == "als":
@@ -82,6 +86,7 @@ def main() -> None:
         ALS(seed=args.seed).fit(data)
         als = time.perf_counter() - t
         print(f"baseline: implicit ALS full fit {als:.2f} s; one SASRec epoch = {med / als:.2f}x an ALS fit")
+
 
 if __name__ == "__main__":
     main()

@@ -47,8 +47,12 @@ def stock_reserve(*, quantities: Mapping[int, int]) -> dict[int, Product]:
                 name = product.name if product is not None else f"Product {product_id}"
                 raise ProductUnavailable(f"{name} is no longer sold.", product_id=product_id, product_name=name)
             if product.stock < quantity:
-                raise InsufficientStock(f"Only {product.stock} left of {product.name}.", product_id=product_id,
-                                        product_name=product.name, available=product.stock)
+                raise InsufficientStock(
+                    f"Only {product.stock} left of {product.name}.",
+                    product_id=product_id,
+                    product_name=product.name,
+                    available=product.stock,
+                )
         for product_id, quantity in quantities.items():
             product = products[product_id]
             product.stock -= quantity
@@ -72,4 +76,3 @@ def stock_release(*, quantities: Mapping[int, int]) -> None:
             product.stock += quantity
             product.units_sold = max(0, product.units_sold - quantity)
             product.save(update_fields=["stock", "units_sold", "updated_at"])
-

@@ -50,18 +50,34 @@ def cancel(modeladmin, request, queryset):
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ["number", "placed_at", "customer", "status", "payment_status", "total", "country",
-                    "is_historical"]
+    list_display = ["number", "placed_at", "customer", "status", "payment_status", "total", "country", "is_historical"]
     list_filter = ["status", "payment_status", "is_historical", "shipping_method"]
     search_fields = ["number", "email", "customer__external_id", "customer__user__username", "idempotency_key"]
     date_hierarchy = "placed_at"
     raw_id_fields = ["customer"]
     inlines = [OrderLineInline]
     actions = [mark_shipped, refund, cancel]
-    readonly_fields = ["number", "customer", "status", "subtotal", "discount", "shipping", "total", "currency",
-                       "placed_at", "idempotency_key", "payment_status", "payment_reference", "coupon_code",
-                       "confirmation_sent_at", "events_recorded_at", "shipped_at", "cancelled_at", "refunded_at",
-                       "is_historical"]
+    readonly_fields = [
+        "number",
+        "customer",
+        "status",
+        "subtotal",
+        "discount",
+        "shipping",
+        "total",
+        "currency",
+        "placed_at",
+        "idempotency_key",
+        "payment_status",
+        "payment_reference",
+        "coupon_code",
+        "confirmation_sent_at",
+        "events_recorded_at",
+        "shipped_at",
+        "cancelled_at",
+        "refunded_at",
+        "is_historical",
+    ]
 
     def has_add_permission(self, request):
         return False  # orders come from checkout or the import
@@ -79,8 +95,19 @@ class RedemptionInline(admin.TabularInline):
 
 @admin.register(Coupon)
 class CouponAdmin(admin.ModelAdmin):
-    list_display = ["code", "kind", "value", "min_spend", "valid_from", "valid_until", "usage_limit", "used",
-                    "once_per_customer", "segment", "is_active"]
+    list_display = [
+        "code",
+        "kind",
+        "value",
+        "min_spend",
+        "valid_from",
+        "valid_until",
+        "usage_limit",
+        "used",
+        "once_per_customer",
+        "segment",
+        "is_active",
+    ]
     list_filter = ["kind", "is_active", "segment"]
     search_fields = ["code"]
     inlines = [RedemptionInline]

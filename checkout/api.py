@@ -22,8 +22,13 @@ from .shipping import SHIPPING_METHODS
 
 ERROR_SCHEMA = inline_serializer(
     "CheckoutErrorResponse",
-    fields={"field_name": serializers.ListField(child=inline_serializer(
-        "CheckoutErrorItem", fields={"code": serializers.CharField(), "message": serializers.CharField()}))},
+    fields={
+        "field_name": serializers.ListField(
+            child=inline_serializer(
+                "CheckoutErrorItem", fields={"code": serializers.CharField(), "message": serializers.CharField()}
+            )
+        )
+    },
 )
 
 
@@ -46,8 +51,9 @@ class CartSerializer(serializers.Serializer):
     subtotal = serializers.DecimalField(max_digits=12, decimal_places=2)
     discount = serializers.DecimalField(max_digits=12, decimal_places=2)
     coupon = serializers.SerializerMethodField()
-    total = serializers.DecimalField(max_digits=12, decimal_places=2,
-                                     help_text="Before shipping, which is chosen at checkout")
+    total = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="Before shipping, which is chosen at checkout"
+    )
 
     def get_coupon(self, totals) -> str | None:
         return totals.coupon.code if totals.coupon else None
@@ -63,8 +69,13 @@ def _parsed(parse, value):
 
 def _error_response(ser: serializers.Serializer) -> Response:
     """A serializer's errors in the checkout API's shape, `{field: [{"code", "message"}]}`."""
-    return Response({f: [{"code": getattr(e, "code", "invalid"), "message": str(e)} for e in errs]
-                     for f, errs in ser.errors.items()}, status=400)
+    return Response(
+        {
+            f: [{"code": getattr(e, "code", "invalid"), "message": str(e)} for e in errs]
+            for f, errs in ser.errors.items()
+        },
+        status=400,
+    )
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -91,8 +102,9 @@ class CartItemInSerializer(serializers.Serializer):
 
 
 class CartItemPatchSerializer(serializers.Serializer):
-    quantity = _RawValueField(help_text="Whole number, 0 (removes the line) to 10,000", required=False,
-                              allow_null=True, default=None)
+    quantity = _RawValueField(
+        help_text="Whole number, 0 (removes the line) to 10,000", required=False, allow_null=True, default=None
+    )
 
     def validate_quantity(self, value) -> int:
         return _parsed(parsing.quantity_parse, value)
@@ -110,16 +122,20 @@ class CartView(APIView):
 
 
 class CartItemsView(APIView):
-    @extend_schema(request=CartItemInSerializer, responses={201: CartSerializer, 400: ERROR_SCHEMA, 409: ERROR_SCHEMA},
-                   summary="Add units of a product to the cart (prices sent by the client are ignored)")
+    @extend_schema(
+        request=CartItemInSerializer,
+        responses={201: CartSerializer, 400: ERROR_SCHEMA, 409: ERROR_SCHEMA},
+        summary="Add units of a product to the cart (prices sent by the client are ignored)",
+    )
     def post(self, request):
         ser = CartItemInSerializer(data=request.data if hasattr(request.data, "get") else {})
         if not ser.is_valid():
             return _error_response(ser)
         try:
             cart = request_cart(request, create=True)
-            services.cart_add(cart=cart, product_id=ser.validated_data["product"],
-                              quantity=ser.validated_data["quantity"])
+            services.cart_add(
+                cart=cart, product_id=ser.validated_data["product"], quantity=ser.validated_data["quantity"]
+            )
         except CheckoutError as exc:
             return _error(exc)
         return _cart_response(request, status.HTTP_201_CREATED)
@@ -132,9 +148,11 @@ class CartItemView(APIView):
             raise Http404
         return cart
 
-    @extend_schema(request=CartItemPatchSerializer, responses={200: CartSerializer, 400: ERROR_SCHEMA,
-                                                              404: OpenApiResponse(description="No such line")},
-                   summary="Change a line's quantity (0 removes it)")
+    @extend_schema(
+        request=CartItemPatchSerializer,
+        responses={200: CartSerializer, 400: ERROR_SCHEMA, 404: OpenApiResponse(description="No such line")},
+        summary="Change a line's quantity (0 removes it)",
+    )
     def patch(self, request, pk: int):
         cart = self._cart(request)
         ser = CartItemPatchSerializer(data=request.data if hasattr(request.data, "get") else {})
@@ -148,8 +166,9 @@ class CartItemView(APIView):
             return _error(exc)
         return _cart_response(request)
 
-    @extend_schema(responses={200: CartSerializer, 404: OpenApiResponse(description="No such line")},
-                   summary="Remove a line")
+    @extend_schema(
+        responses={200: CartSerializer, 404: OpenApiResponse(description="No such line")}, summary="Remove a line"
+    )
     def delete(self, request, pk: int):
         try:
             services.cart_remove_line(cart=self._cart(request), line_id=pk)
@@ -164,17 +183,22 @@ class CheckoutInSerializer(serializers.Serializer):
     line2 = serializers.CharField(required=False, allow_blank=True, default="")
     city = serializers.CharField(required=False, allow_blank=True, default="")
     postcode = serializers.CharField(required=False, allow_blank=True, default="")
-    country = serializers.CharField(required=False, allow_blank=True, default="",
-                                    help_text="One of the data set's countries")
-    email = serializers.CharField(required=False, allow_blank=True, default="",
-                                  help_text="Defaults to the account's e-mail")
+    country = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="One of the data set's countries"
+    )
+    email = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Defaults to the account's e-mail"
+    )
     shipping_method = serializers.ChoiceField(choices=list(SHIPPING_METHODS))
     payment_token = serializers.CharField(
-        help_text="Test cards: " + "; ".join(f"{shown} {what}" for _, shown, what in TEST_CARDS))
-    coupon = serializers.CharField(required=False, allow_blank=True, default="",
-                                   help_text="Overrides the coupon applied to the cart")
+        help_text="Test cards: " + "; ".join(f"{shown} {what}" for _, shown, what in TEST_CARDS)
+    )
+    coupon = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Overrides the coupon applied to the cart"
+    )
     idempotency_key = serializers.CharField(
-        help_text="One per checkout attempt (8–64 of A-Z a-z 0-9 - _): sending it again returns the same order")
+        help_text="One per checkout attempt (8–64 of A-Z a-z 0-9 - _): sending it again returns the same order"
+    )
 
     def validate(self, data):
         """The address, parsed once into `data["address"]` (an Address)."""
@@ -182,7 +206,8 @@ class CheckoutInSerializer(serializers.Serializer):
             data["address"] = parsing.address_parse(data={k: data.get(k, "") for k in parsing.ADDRESS_FIELDS})
         except CheckoutError as exc:
             raise serializers.ValidationError(
-                {f: [serializers.ErrorDetail(m, code=exc.code)] for f, m in exc.errors.items()}) from exc
+                {f: [serializers.ErrorDetail(m, code=exc.code)] for f, m in exc.errors.items()}
+            ) from exc
         return data
 
 
@@ -197,9 +222,29 @@ class OrderSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Order
-        fields = ["id", "number", "status", "placed_at", "is_historical", "country", "currency", "subtotal",
-                  "discount", "shipping", "total", "coupon_code", "shipping_method", "payment_status",
-                  "ship_name", "ship_line1", "ship_line2", "ship_city", "ship_postcode", "email", "lines"]
+        fields = [
+            "id",
+            "number",
+            "status",
+            "placed_at",
+            "is_historical",
+            "country",
+            "currency",
+            "subtotal",
+            "discount",
+            "shipping",
+            "total",
+            "coupon_code",
+            "shipping_method",
+            "payment_status",
+            "ship_name",
+            "ship_line1",
+            "ship_line2",
+            "ship_city",
+            "ship_postcode",
+            "email",
+            "lines",
+        ]
 
 
 class OrderSummarySerializer(serializers.ModelSerializer):
@@ -211,9 +256,11 @@ class OrderSummarySerializer(serializers.ModelSerializer):
 class CheckoutView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=CheckoutInSerializer,
-                   responses={201: OrderSerializer, 400: ERROR_SCHEMA, 402: ERROR_SCHEMA, 409: ERROR_SCHEMA},
-                   summary="Place an order from the cart; the same idempotency_key returns the same order")
+    @extend_schema(
+        request=CheckoutInSerializer,
+        responses={201: OrderSerializer, 400: ERROR_SCHEMA, 402: ERROR_SCHEMA, 409: ERROR_SCHEMA},
+        summary="Place an order from the cart; the same idempotency_key returns the same order",
+    )
     def post(self, request):
         ser = CheckoutInSerializer(data=request.data)
         if not ser.is_valid():
@@ -224,9 +271,14 @@ class CheckoutView(APIView):
             return _error(CheckoutError("This account has no customer profile.", code="no_customer"))
         cart = request_cart(request, create=True)
         try:
-            order = services.order_place(cart=cart, address=data["address"], shipping_method=data["shipping_method"],
-                                         payment_token=data["payment_token"], coupon_code=data["coupon"],
-                                         idempotency_key=data["idempotency_key"])
+            order = services.order_place(
+                cart=cart,
+                address=data["address"],
+                shipping_method=data["shipping_method"],
+                payment_token=data["payment_token"],
+                coupon_code=data["coupon"],
+                idempotency_key=data["idempotency_key"],
+            )
         except CheckoutError as exc:
             return _error(exc)
         order = selectors.order_get_for_customer(customer=customer, pk=order.pk)
@@ -250,8 +302,10 @@ class OrderListView(APIView):
 class OrderDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: OrderSerializer, 404: OpenApiResponse(description="Not one of your orders")},
-                   summary="One of the customer's own orders (another customer's is a 404)")
+    @extend_schema(
+        responses={200: OrderSerializer, 404: OpenApiResponse(description="Not one of your orders")},
+        summary="One of the customer's own orders (another customer's is a 404)",
+    )
     def get(self, request, pk: int):
         try:
             order = selectors.order_get_for_customer(customer=customer_for_user(request.user), pk=pk)

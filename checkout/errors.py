@@ -10,8 +10,9 @@ class CheckoutError(Exception):
     code = "invalid"
     status = 400
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None,
-                 errors: dict[str, str] | None = None):
+    def __init__(
+        self, message: str, *, field: str | None = None, code: str | None = None, errors: dict[str, str] | None = None
+    ):
         super().__init__(message)
         self.message = message
         if field:

@@ -23,7 +23,8 @@ class CheckoutForm(forms.Form):
     email = forms.EmailField(label="E-mail for the confirmation", required=False)
     shipping_method = forms.ChoiceField(label="Shipping", widget=forms.RadioSelect, initial=DEFAULT_SHIPPING_METHOD)
     payment_token = forms.CharField(
-        label="Card number", max_length=32,
+        label="Card number",
+        max_length=32,
         help_text="Test cards: " + "; ".join(f"{shown} {what}" for _, shown, what in TEST_CARDS),
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
     )

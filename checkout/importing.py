@@ -83,14 +83,22 @@ def orders_import_historical(
         ids = dict(Order.objects.filter(number__in=list(created)).values_list("number", "id"))
         for number, order in created.items():
             order.pk = ids[number]
+
     def rows():
         for n, line in enumerate(lines, 1):
             if progress and n % IMPORT_BATCH_SIZE == 0:
                 progress(IMPORT_BATCH_SIZE)
             order = created.get(line.order_number)
             if order is not None:
-                yield (order.pk, product_ids[line.stock_code], line.product_name, line.quantity,
-                       line.quantity_returned, line.unit_price, line.line_total)
+                yield (
+                    order.pk,
+                    product_ids[line.stock_code],
+                    line.product_name,
+                    line.quantity,
+                    line.quantity_returned,
+                    line.unit_price,
+                    line.line_total,
+                )
 
     rows_bulk_insert(
         model=OrderLine,

@@ -160,7 +160,9 @@ class Coupon(models.Model):
     code = models.CharField(max_length=40, unique=True, help_text="Stored upper-case; matched case-insensitively")
     kind = models.CharField(max_length=12, choices=Kind.choices)
     value = models.DecimalField(
-        max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))],
+        max_digits=10,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
         help_text="Percent (e.g. 10.00) or an amount in GBP",
     )
     min_spend = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))

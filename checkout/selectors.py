@@ -45,15 +45,19 @@ def cart_totals(*, cart: Cart | None, shipping_method: str | None = None) -> Tot
     applies (expired, below the minimum spend) gives no discount."""
     lines = cart_lines(cart=cart)
     coupon = cart.coupon if cart is not None and cart.coupon_id else None
-    totals = price_lines(lines=[(line.product, line.quantity, line.pk) for line in lines],
-                         shipping_method=shipping_method)
+    totals = price_lines(
+        lines=[(line.product, line.quantity, line.pk) for line in lines], shipping_method=shipping_method
+    )
     if coupon is not None and lines:
         try:
             coupon_check(coupon=coupon, customer=cart.customer, subtotal=totals.subtotal)
         except CouponInvalid:
             coupon = None
-        totals = price_lines(lines=[(line.product, line.quantity, line.pk) for line in lines],
-                             coupon=coupon, shipping_method=shipping_method)
+        totals = price_lines(
+            lines=[(line.product, line.quantity, line.pk) for line in lines],
+            coupon=coupon,
+            shipping_method=shipping_method,
+        )
     return totals
 
 
@@ -83,14 +87,16 @@ def order_get_for_customer(*, customer: Customer | None, number: str | None = No
     return qs.get(pk=pk)
 
 
-def coupon_check(*, coupon: Coupon | None, customer: Customer | None, subtotal: Decimal,
-                 now: datetime | None = None, code: str = "") -> Coupon:
+def coupon_check(
+    *, coupon: Coupon | None, customer: Customer | None, subtotal: Decimal, now: datetime | None = None, code: str = ""
+) -> Coupon:
     """Raise CouponInvalid with the reason a shopper would need, or return the coupon."""
     now = now or timezone.now()
     if coupon is None or not coupon.is_active:
         shown = code.strip().upper()
-        raise CouponInvalid(f"There is no coupon {shown}." if shown else "There is no such coupon.",
-                            code="coupon_unknown")
+        raise CouponInvalid(
+            f"There is no coupon {shown}." if shown else "There is no such coupon.", code="coupon_unknown"
+        )
     if coupon.valid_from and now < coupon.valid_from:
         raise CouponInvalid(f"Coupon {coupon.code} is not valid yet.", code="coupon_not_started")
     if coupon.valid_until and now > coupon.valid_until:
@@ -100,13 +106,16 @@ def coupon_check(*, coupon: Coupon | None, customer: Customer | None, subtotal: 
     customer_id = customer.pk if customer is not None else None
     if coupon.segment and profiles_selectors.customer_segment(customer_id=customer_id) != coupon.segment:
         raise CouponInvalid(f"Coupon {coupon.code} is not available for your account.", code="coupon_wrong_segment")
-    if coupon.once_per_customer and customer is not None and CouponRedemption.objects.filter(
-        coupon=coupon, customer=customer
-    ).exists():
+    if (
+        coupon.once_per_customer
+        and customer is not None
+        and CouponRedemption.objects.filter(coupon=coupon, customer=customer).exists()
+    ):
         raise CouponInvalid(f"You have already used coupon {coupon.code}.", code="coupon_already_used")
     if subtotal < coupon.min_spend:
-        raise CouponInvalid(f"Coupon {coupon.code} needs a minimum spend of £{coupon.min_spend}.",
-                            code="coupon_min_spend")
+        raise CouponInvalid(
+            f"Coupon {coupon.code} needs a minimum spend of £{coupon.min_spend}.", code="coupon_min_spend"
+        )
     return coupon
 
 

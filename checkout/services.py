@@ -87,8 +87,15 @@ def _stock_check(product: Product, quantity: int) -> None:
 def _cart_event(cart: Cart, kind: str, product: Product, quantity: int) -> None:
     if cart.customer_id is None and not cart.session_key:
         return
-    _after_commit(event_record, kind=kind, customer=cart.customer, session_key=cart.session_key,
-                  product=product, quantity=quantity, price=product.price)
+    _after_commit(
+        event_record,
+        kind=kind,
+        customer=cart.customer,
+        session_key=cart.session_key,
+        product=product,
+        quantity=quantity,
+        price=product.price,
+    )
 
 
 # --- carts -----------------------------------------------------------------------------
@@ -170,8 +177,9 @@ def cart_apply_coupon(*, cart: Cart, code: str) -> Coupon:
     if len(code) > 40:
         raise CouponInvalid("There is no such coupon.", code="coupon_unknown")
     totals = selectors.cart_totals(cart=cart)
-    coupon = selectors.coupon_check(coupon=selectors.coupon_find(code=code), customer=cart.customer,
-                                    subtotal=totals.subtotal, code=code)
+    coupon = selectors.coupon_check(
+        coupon=selectors.coupon_find(code=code), customer=cart.customer, subtotal=totals.subtotal, code=code
+    )
     cart.coupon = coupon
     cart.save(update_fields=["coupon", "updated_at"])
     return coupon
@@ -249,8 +257,11 @@ def order_place(
     locks last until the caller's commit."""
     key = (idempotency_key or "").strip()
     if not IDEMPOTENCY_KEY_RE.fullmatch(key):
-        raise CheckoutError("A checkout key of 8–64 letters, digits, - or _ is required.",
-                            field="idempotency_key", code="invalid_idempotency_key")
+        raise CheckoutError(
+            "A checkout key of 8–64 letters, digits, - or _ is required.",
+            field="idempotency_key",
+            code="invalid_idempotency_key",
+        )
     existing = _order_for_key(key, cart)
     if existing is not None and not _awaiting_payment(existing):
         return existing
@@ -263,8 +274,9 @@ def order_place(
     with _cart_checkout_lock(cart.pk):
         try:
             with transaction.atomic():
-                order = _order_reserve(cart=cart, address=address, shipping_method=shipping_method,
-                                       coupon_code=coupon_code, key=key)
+                order = _order_reserve(
+                    cart=cart, address=address, shipping_method=shipping_method, coupon_code=coupon_code, key=key
+                )
         except IntegrityError:
             # a concurrent request with the same key committed first: that is the order
             existing = _order_for_key(key, cart)
@@ -279,15 +291,17 @@ def order_place(
 def _order_for_key(key: str, cart: Cart) -> Order | None:
     existing = Order.objects.filter(idempotency_key=key).first()
     if existing is not None and existing.customer_id != cart.customer_id:
-        raise CheckoutError("This checkout key was used for another order.", field="idempotency_key",
-                            code="idempotency_conflict")
+        raise CheckoutError(
+            "This checkout key was used for another order.", field="idempotency_key", code="idempotency_conflict"
+        )
     return existing
 
 
 def _awaiting_payment(order: Order) -> bool:
     """Reserved but not paid yet: step 1 of order_place done, step 3 not."""
-    return (not order.is_historical and order.status == Order.Status.PLACED
-            and order.payment_status == PaymentStatus.NONE)
+    return (
+        not order.is_historical and order.status == Order.Status.PLACED and order.payment_status == PaymentStatus.NONE
+    )
 
 
 _local_checkout_lock = threading.Lock()
@@ -345,17 +359,38 @@ def _order_reserve(*, cart: Cart, address: Address, shipping_method: str, coupon
     if not email:
         raise InvalidAddress("An e-mail address is needed for the confirmation.", field="email")
     order = Order.objects.create(
-        number=_order_number(), idempotency_key=key, customer=customer, status=Order.Status.PLACED,
-        country=address.country, subtotal=totals.subtotal, discount=totals.discount, shipping=totals.shipping,
-        total=totals.total, placed_at=timezone.now(), email=email, shipping_method=shipping_method,
-        ship_name=address.name, ship_line1=address.line1, ship_line2=address.line2, ship_city=address.city,
-        ship_postcode=address.postcode, coupon_code=coupon.code if coupon else "",
+        number=_order_number(),
+        idempotency_key=key,
+        customer=customer,
+        status=Order.Status.PLACED,
+        country=address.country,
+        subtotal=totals.subtotal,
+        discount=totals.discount,
+        shipping=totals.shipping,
+        total=totals.total,
+        placed_at=timezone.now(),
+        email=email,
+        shipping_method=shipping_method,
+        ship_name=address.name,
+        ship_line1=address.line1,
+        ship_line2=address.line2,
+        ship_city=address.city,
+        ship_postcode=address.postcode,
+        coupon_code=coupon.code if coupon else "",
     )
-    OrderLine.objects.bulk_create([
-        OrderLine(order=order, product=pl.product, product_name=pl.product.display_name, quantity=pl.quantity,
-                  unit_price=pl.unit_price, line_total=pl.line_total)
-        for pl in totals.lines
-    ])
+    OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                order=order,
+                product=pl.product,
+                product_name=pl.product.display_name,
+                quantity=pl.quantity,
+                unit_price=pl.unit_price,
+                line_total=pl.line_total,
+            )
+            for pl in totals.lines
+        ]
+    )
     if coupon is not None:
         CouponRedemption.objects.create(coupon=coupon, order=order, customer=customer, amount=totals.discount)
     return order
@@ -370,12 +405,14 @@ def _order_pay(*, order: Order, cart: Cart, payment_token: str, key: str) -> Ord
         _order_release(order=order)
         if isinstance(exc, PaymentDeclined):
             raise PaymentFailed(str(exc), code="payment_declined") from exc
-        raise PaymentFailed("The payment service failed; you have not been charged. Please try again.",
-                            code="payment_error") from exc
+        raise PaymentFailed(
+            "The payment service failed; you have not been charged. Please try again.", code="payment_error"
+        ) from exc
     try:
         with transaction.atomic():
-            Order.objects.filter(pk=order.pk).update(status=Order.Status.PAID, payment_status=PaymentStatus.CAPTURED,
-                                                     payment_reference=charge.reference)
+            Order.objects.filter(pk=order.pk).update(
+                status=Order.Status.PAID, payment_status=PaymentStatus.CAPTURED, payment_reference=charge.reference
+            )
             cart.lines.all().delete()
             Cart.objects.filter(pk=cart.pk).update(coupon=None, updated_at=timezone.now())
             from . import tasks
@@ -422,8 +459,11 @@ def order_confirmation_send(*, order_id: int) -> bool:
         order = Order.objects.select_for_update().filter(pk=order_id).first()
         if order is None or order.confirmation_sent_at or not order.email:
             return False
-        context = {"order": order, "lines": list(order.lines.all()),
-                   "shipping": SHIPPING_METHODS.get(order.shipping_method)}
+        context = {
+            "order": order,
+            "lines": list(order.lines.all()),
+            "shipping": SHIPPING_METHODS.get(order.shipping_method),
+        }
         send_mail(
             subject=f"Your Gift Shop order {order.number}",
             message=render_to_string("emails/order_confirmation.txt", context),
@@ -445,11 +485,24 @@ def order_events_record(*, order_id: int) -> bool:
         if order.status == Order.Status.CANCELLED:  # cancelled before the job ran: never a purchase
             return False
         for line in order.lines.select_related("product"):
-            event_record(kind="purchase", customer=order.customer, product=line.product, quantity=line.quantity,
-                         price=line.unit_price, order_number=order.number, created_at=order.placed_at)
+            event_record(
+                kind="purchase",
+                customer=order.customer,
+                product=line.product,
+                quantity=line.quantity,
+                price=line.unit_price,
+                order_number=order.number,
+                created_at=order.placed_at,
+            )
         if order.coupon_code:
-            event_record(kind="coupon_used", customer=order.customer, order_number=order.number,
-                         price=order.discount, data={"coupon": order.coupon_code}, created_at=order.placed_at)
+            event_record(
+                kind="coupon_used",
+                customer=order.customer,
+                order_number=order.number,
+                price=order.discount,
+                data={"coupon": order.coupon_code},
+                created_at=order.placed_at,
+            )
         order.events_recorded_at = timezone.now()
         order.save(update_fields=["events_recorded_at"])
     return True
@@ -460,8 +513,9 @@ def _refund_payment(order: Order) -> None:
         try:
             get_gateway().refund(reference=order.payment_reference, amount=order.total)
         except PaymentGatewayError as exc:
-            raise OrderStateError("The refund failed at the payment service; nothing was changed.",
-                                  code="refund_failed") from exc
+            raise OrderStateError(
+                "The refund failed at the payment service; nothing was changed.", code="refund_failed"
+            ) from exc
         order.payment_status = PaymentStatus.REFUNDED
         order.refunded_at = timezone.now()
 
@@ -504,7 +558,9 @@ def order_refund(*, order: Order) -> Order:
     may be with the customer; returns are booked separately."""
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.payment_status != PaymentStatus.CAPTURED or order.status not in (
-        Order.Status.PAID, Order.Status.SHIPPED, Order.Status.COMPLETED
+        Order.Status.PAID,
+        Order.Status.SHIPPED,
+        Order.Status.COMPLETED,
     ):
         raise OrderStateError(f"Order {order.number} has no payment to refund.")
     _refund_payment(order)

@@ -6,8 +6,14 @@ from celery import shared_task
 from . import services
 
 
-@shared_task(name="checkout.tasks.order_confirmation_send", queue="default", autoretry_for=(OSError,),
-             retry_backoff=True, max_retries=5, time_limit=60)
+@shared_task(
+    name="checkout.tasks.order_confirmation_send",
+    queue="default",
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+    time_limit=60,
+)
 def order_confirmation_send(order_id: int) -> bool:
     return services.order_confirmation_send(order_id=order_id)
 

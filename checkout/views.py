@@ -23,8 +23,9 @@ from .shipping import SHIPPING_METHODS
 
 def _back(request, default: str = "/cart/"):
     target = request.POST.get("next") or request.META.get("HTTP_REFERER") or default
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         target = default
     return redirect(target)
 
@@ -49,10 +50,16 @@ def cart_detail(request):
     cart = request_cart(request)
     totals = selectors.cart_totals(cart=cart)
     coupon_dropped = bool(cart and cart.coupon_id and totals.coupon is None and totals.lines)
-    return render(request, "checkout/cart.html", {
-        "cart": cart, "totals": totals, "coupon_dropped": coupon_dropped,
-        "max_quantity": services.MAX_LINE_QUANTITY,
-    })
+    return render(
+        request,
+        "checkout/cart.html",
+        {
+            "cart": cart,
+            "totals": totals,
+            "coupon_dropped": coupon_dropped,
+            "max_quantity": services.MAX_LINE_QUANTITY,
+        },
+    )
 
 
 @require_POST
@@ -114,8 +121,13 @@ def checkout(request):
         if not selectors.cart_lines(cart=cart):
             messages.error(request, "Your cart is empty.")
             return redirect("checkout:cart")
-        form = CheckoutForm(initial={"email": request.user.email, "country": customer.country or "United Kingdom",
-                                     "name": request.user.get_full_name()})
+        form = CheckoutForm(
+            initial={
+                "email": request.user.email,
+                "country": customer.country or "United Kingdom",
+                "name": request.user.get_full_name(),
+            }
+        )
         return _checkout_page(request, form, cart)
     form = CheckoutForm(request.POST)
     if not form.is_valid():
@@ -128,18 +140,29 @@ def checkout(request):
         if not selectors.cart_lines(cart=cart):
             form.add_error(None, "Your cart is empty.")
             return _checkout_page(request, form, cart, status=400)
-        return render(request, "checkout/review.html", {
-            "form": form, "address": address, "cart": cart,
-            "totals": selectors.cart_totals(cart=cart, shipping_method=data["shipping_method"]),
-            "shipping": SHIPPING_METHODS[data["shipping_method"]],
-            "card_last4": data["payment_token"].replace(" ", "")[-4:],
-        })
+        return render(
+            request,
+            "checkout/review.html",
+            {
+                "form": form,
+                "address": address,
+                "cart": cart,
+                "totals": selectors.cart_totals(cart=cart, shipping_method=data["shipping_method"]),
+                "shipping": SHIPPING_METHODS[data["shipping_method"]],
+                "card_last4": data["payment_token"].replace(" ", "")[-4:],
+            },
+        )
     if cart is None:
         cart = request_cart(request, create=True)
     try:
-        order = services.order_place(cart=cart, address=address, shipping_method=data["shipping_method"],
-                                     payment_token=data["payment_token"], coupon_code="",
-                                     idempotency_key=data["idempotency_key"])
+        order = services.order_place(
+            cart=cart,
+            address=address,
+            shipping_method=data["shipping_method"],
+            payment_token=data["payment_token"],
+            coupon_code="",
+            idempotency_key=data["idempotency_key"],
+        )
     except CheckoutError as exc:
         for field, message in exc.errors.items():
             form.add_error(field if field in form.fields else None, message)
@@ -149,9 +172,17 @@ def checkout(request):
 
 def _checkout_page(request, form, cart, status: int = 200) -> HttpResponse:
     # shipping is added on the review step, once the method is chosen
-    return render(request, "checkout/checkout.html", {
-        "form": form, "cart": cart, "test_cards": TEST_CARDS, "totals": selectors.cart_totals(cart=cart),
-    }, status=status)
+    return render(
+        request,
+        "checkout/checkout.html",
+        {
+            "form": form,
+            "cart": cart,
+            "test_cards": TEST_CARDS,
+            "totals": selectors.cart_totals(cart=cart),
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -160,8 +191,9 @@ def confirmation(request, number: str):
         order = selectors.order_get_for_customer(customer=customer_for_user(request.user), number=number)
     except Order.DoesNotExist:
         raise Http404 from None
-    return render(request, "checkout/confirmation.html", {
-        "order": order, "shipping": SHIPPING_METHODS.get(order.shipping_method)})
+    return render(
+        request, "checkout/confirmation.html", {"order": order, "shipping": SHIPPING_METHODS.get(order.shipping_method)}
+    )
 
 
 @login_required
@@ -180,8 +212,9 @@ def order_detail(request, number: str):
         order = selectors.order_get_for_customer(customer=customer_for_user(request.user), number=number)
     except Order.DoesNotExist:
         raise Http404 from None
-    return render(request, "checkout/order_detail.html", {
-        "order": order, "shipping": SHIPPING_METHODS.get(order.shipping_method)})
+    return render(
+        request, "checkout/order_detail.html", {"order": order, "shipping": SHIPPING_METHODS.get(order.shipping_method)}
+    )
 
 
 @login_required

@@ -11,13 +11,41 @@ from .models import Customer, Event, MutedCategory, Portrait, PortraitBaseline
 from .portrait import MONTHS, WEEKDAYS
 
 PORTRAIT_READONLY = [
-    "summary", "segment", "cluster_name", "recency_days", "frequency", "monetary", "r_score", "f_score", "m_score",
-    "clv_12m", "churn_risk", "top_interests", "price_band", "price_position", "price_sensitivity", "is_price_sensitive",
-    "avg_basket_units", "avg_basket_lines", "avg_basket_value", "median_line_units", "is_bulk_buyer",
-    "preferred_months_named", "preferred_weekdays_named", "preferred_hours", "seasonality", "autumn_share",
+    "summary",
+    "segment",
+    "cluster_name",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "r_score",
+    "f_score",
+    "m_score",
+    "clv_12m",
+    "churn_risk",
+    "top_interests",
+    "price_band",
+    "price_position",
+    "price_sensitivity",
+    "is_price_sensitive",
+    "avg_basket_units",
+    "avg_basket_lines",
+    "avg_basket_value",
+    "median_line_units",
+    "is_bulk_buyer",
+    "preferred_months_named",
+    "preferred_weekdays_named",
+    "preferred_hours",
+    "seasonality",
+    "autumn_share",
     "christmas_share",
-    "country", "tenure_days", "first_activity", "last_activity", "last_purchase", "event_counts",
-    "reference_time", "computed_at",
+    "country",
+    "tenure_days",
+    "first_activity",
+    "last_activity",
+    "last_purchase",
+    "event_counts",
+    "reference_time",
+    "computed_at",
 ]
 
 
@@ -38,7 +66,10 @@ def _charts_html(obj) -> str:
     return format_html(
         '<div style="display:flex;gap:24px;flex-wrap:wrap"><div><h4>Category affinities</h4>{}</div>'
         "<div><h4>Spend over time</h4>{}</div><div><h4>Weekdays</h4>{}<h4>Hours</h4>{}</div></div>",
-        c["affinities"], c["spend"], c["weekdays"], c["hours"],
+        c["affinities"],
+        c["spend"],
+        c["weekdays"],
+        c["hours"],
     )
 
 
@@ -73,8 +104,19 @@ class CustomerAdmin(admin.ModelAdmin):
 
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "kind", "customer", "session_key", "product", "quantity", "price", "order_number",
-                    "query", "slot", "model_version"]
+    list_display = [
+        "created_at",
+        "kind",
+        "customer",
+        "session_key",
+        "product",
+        "quantity",
+        "price",
+        "order_number",
+        "query",
+        "slot",
+        "model_version",
+    ]
     list_filter = ["kind", ("created_at", admin.DateFieldListFilter), "slot"]
     date_hierarchy = "created_at"
     search_fields = ["=customer__external_id", "session_key", "order_number", "query"]
@@ -88,8 +130,15 @@ class PortraitAdmin(_NamedHabits, admin.ModelAdmin):
     # fits a 1280 px screen beside the admin's navigation and the filters;
     # country and bulk buying are filters, the build time a detail field
     list_display = ["shopper", "segment", "cluster_name", "orders", "spent", "clv", "churn_percent"]
-    list_filter = ["segment", "cluster_name", "is_bulk_buyer", "is_price_sensitive", "seasonality", "price_band",
-                   "country"]
+    list_filter = [
+        "segment",
+        "cluster_name",
+        "is_bulk_buyer",
+        "is_price_sensitive",
+        "seasonality",
+        "price_band",
+        "country",
+    ]
     search_fields = ["=customer__external_id", "customer__user__username", "summary"]
     list_select_related = ["customer", "customer__user"]
     fields = ["customer", "charts", *PORTRAIT_READONLY]

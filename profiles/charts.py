@@ -30,9 +30,9 @@ def affinity_chart(affinities: list[dict], *, limit: int = 8, width: int = 520) 
         parts.append(
             f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end" font-size="12">{escape(a["name"])[:28]}</text>'
             f'<rect x="{label_w}" y="{y + 3}" width="{max(spend * bar_w, 1):.1f}" height="11" fill="{SPEND}">'
-            f'<title>{escape(a["name"])}: {spend:.0%} of spend</title></rect>'
+            f"<title>{escape(a['name'])}: {spend:.0%} of spend</title></rect>"
             f'<rect x="{label_w}" y="{y + 15}" width="{max(views * bar_w, 1):.1f}" height="8" fill="{VIEWS}">'
-            f'<title>{escape(a["name"])}: {views:.0%} of views</title></rect>'
+            f"<title>{escape(a['name'])}: {views:.0%} of views</title></rect>"
             f'<text x="{label_w + spend * bar_w + 4:.1f}" y="{y + 13}" font-size="11" fill="#444">{spend:.0%}</text>'
         )
     y = len(rows) * row_h + 14
@@ -71,28 +71,37 @@ def spend_chart(spend_by_month: dict[str, float], *, width: int = 520, height: i
             f'fill="{SPEND}"><title>{m}: £{v:,.2f}</title></rect>'
         )
         if i % every == 0:
-            parts.append(f'<text x="{x + step / 2:.1f}" y="{height - 12}" text-anchor="middle" font-size="10">'
-                         f'{_month_label(m)}</text>')
+            parts.append(
+                f'<text x="{x + step / 2:.1f}" y="{height - 12}" text-anchor="middle" font-size="10">'
+                f"{_month_label(m)}</text>"
+            )
     parts.append("</svg>")
     return mark_safe("".join(parts))
 
 
-def histogram_chart(values: list[int], labels: list[str], *, title: str, width: int = 260,
-                    height: int = 90) -> SafeString:
+def histogram_chart(
+    values: list[int], labels: list[str], *, title: str, width: int = 260, height: int = 90
+) -> SafeString:
     """Small bars for the time habits (weekdays, hours)."""
     if not values or not any(values):
         return format_html('<p class="muted">{}: no data yet.</p>', title)
     top = max(values)
     step = width / len(values)
-    parts = [f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
-             f'width="100%" style="max-width:{width}px" xmlns="http://www.w3.org/2000/svg">']
+    parts = [
+        f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
+        f'width="100%" style="max-width:{width}px" xmlns="http://www.w3.org/2000/svg">'
+    ]
     for i, (v, lab) in enumerate(zip(values, labels)):
         h = v / top * (height - 20)
-        parts.append(f'<rect x="{i * step + 1:.1f}" y="{height - 16 - h:.1f}" width="{step - 2:.1f}" '
-                     f'height="{h:.1f}" fill="{VIEWS}"><title>{escape(lab)}: {v}</title></rect>')
+        parts.append(
+            f'<rect x="{i * step + 1:.1f}" y="{height - 16 - h:.1f}" width="{step - 2:.1f}" '
+            f'height="{h:.1f}" fill="{VIEWS}"><title>{escape(lab)}: {v}</title></rect>'
+        )
         if len(values) <= 7 or i % 3 == 0:
-            parts.append(f'<text x="{i * step + step / 2:.1f}" y="{height - 3}" text-anchor="middle" '
-                         f'font-size="9">{escape(lab)}</text>')
+            parts.append(
+                f'<text x="{i * step + step / 2:.1f}" y="{height - 3}" text-anchor="middle" '
+                f'font-size="9">{escape(lab)}</text>'
+            )
     parts.append("</svg>")
     return mark_safe("".join(parts))
 
@@ -121,7 +130,8 @@ def portrait_charts(portrait) -> dict[str, SafeString]:
     return {
         "affinities": affinity_chart(portrait.category_affinities or []),
         "spend": spend_chart(portrait.spend_by_month or {}),
-        "weekdays": histogram_chart(portrait.weekday_histogram or [], ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"],
-                                    title="Orders by weekday"),
+        "weekdays": histogram_chart(
+            portrait.weekday_histogram or [], ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"], title="Orders by weekday"
+        ),
         "hours": histogram_chart(portrait.hour_histogram or [], [str(h) for h in range(24)], title="Orders by hour"),
     }

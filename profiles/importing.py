@@ -55,8 +55,12 @@ def customers_import_bulk(*, customers: Iterable[CustomerRecord]) -> dict[int, i
         user_ids = dict(User.objects.filter(username__in=list(usernames)).values_list("username", "id"))
         Customer.objects.bulk_create(
             [
-                Customer(user_id=user_ids[imported_username(c.external_id)], external_id=c.external_id,
-                         country=c.country, is_imported=True)
+                Customer(
+                    user_id=user_ids[imported_username(c.external_id)],
+                    external_id=c.external_id,
+                    country=c.country,
+                    is_imported=True,
+                )
                 for c in todo
             ],
             batch_size=IMPORT_BATCH_SIZE,
@@ -69,10 +73,18 @@ def purchase_events_import_bulk(*, events: Iterable[PurchaseEventRecord], progre
     """Record one purchase event per purchased line of the history. The caller
     passes only the lines of orders it has just created, so a second import
     adds nothing. Returns how many were written."""
+
     def rows():
         for n, e in enumerate(events, 1):
-            yield (Event.Kind.PURCHASE.value, e.customer_id, e.product_id, e.quantity, e.price, e.order_number,
-                   e.created_at)
+            yield (
+                Event.Kind.PURCHASE.value,
+                e.customer_id,
+                e.product_id,
+                e.quantity,
+                e.price,
+                e.order_number,
+                e.created_at,
+            )
             if progress and n % IMPORT_BATCH_SIZE == 0:
                 progress(IMPORT_BATCH_SIZE)
 

@@ -68,8 +68,20 @@ SEASON_LABELS = {
     "year-round": "All year round",
     "occasional": "Now and then",
 }
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December"]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 CLUSTER_FEATURES = [
@@ -247,10 +259,18 @@ def portraits_compute(
     for i, (cid, row) in enumerate(zip(cust_ids, f.to_dict("records"))):
         cid = int(cid)
         portrait = _portrait_row(
-            cid, row, now=now, baseline=baseline, scores=tuple(int(s[i]) for s in scores),
-            cluster=int(clusters[i]), habits=[h[i] for h in habits], affinities=affinities.get(cid, []),
-            spend_month=spend_month.loc[cid] if row["frequency"] else None, country=str(countries.iat[i]),
-            counts=counts.iloc[i], embedding=emb.get(cid),
+            cid,
+            row,
+            now=now,
+            baseline=baseline,
+            scores=tuple(int(s[i]) for s in scores),
+            cluster=int(clusters[i]),
+            habits=[h[i] for h in habits],
+            affinities=affinities.get(cid, []),
+            spend_month=spend_month.loc[cid] if row["frequency"] else None,
+            country=str(countries.iat[i]),
+            counts=counts.iloc[i],
+            embedding=emb.get(cid),
         )
         portrait["summary"] = portrait_summarize(portrait)
         out.append(portrait)
@@ -277,8 +297,9 @@ def _purchase_lines(ev: pd.DataFrame, *, tz: str, muted: dict[int, set[int]]) ->
     local_time = purchases["created_at"].dt.tz_convert(tz)
     purchases["month"] = local_time.dt.month
     purchases["ym"] = local_time.dt.strftime("%Y-%m")
-    christmas_name = _matches(purchases["product_name"], CHRISTMAS_RE) | _matches(purchases["category_name"],
-                                                                                   CHRISTMAS_RE)
+    christmas_name = _matches(purchases["product_name"], CHRISTMAS_RE) | _matches(
+        purchases["category_name"], CHRISTMAS_RE
+    )
     if muted:  # a muted category's lines say nothing about interests, Christmas included
         muted_pairs = pd.MultiIndex.from_tuples([(c, cat) for c, cats in muted.items() for cat in cats])
         is_muted = pd.MultiIndex.from_arrays([purchases["customer_id"], purchases["category_id"]]).isin(muted_pairs)
@@ -303,17 +324,20 @@ def _basket_features(purchases: pd.DataFrame, orders: pd.DataFrame, idx: pd.Inde
     by_order = orders.groupby("customer_id")
     by_line = purchases.groupby("customer_id")
     last_purchase = by_line["created_at"].max().reindex(idx)
-    return pd.DataFrame({
-        "frequency": by_order.size().reindex(idx, fill_value=0),
-        "monetary": by_line["value"].sum().reindex(idx, fill_value=0.0),
-        "last_purchase": last_purchase,
-        "recency": (now - last_purchase).dt.total_seconds() / 86400.0,
-        "mean_gap": by_order["gap"].mean().reindex(idx),
-        "avg_units": by_order["units"].mean().reindex(idx, fill_value=0.0),
-        "avg_value": by_order["value"].mean().reindex(idx, fill_value=0.0),
-        "avg_lines": by_order["lines"].mean().reindex(idx, fill_value=0.0),
-        "median_line_units": by_line["quantity"].median().reindex(idx, fill_value=0.0),
-    }, index=idx)
+    return pd.DataFrame(
+        {
+            "frequency": by_order.size().reindex(idx, fill_value=0),
+            "monetary": by_line["value"].sum().reindex(idx, fill_value=0.0),
+            "last_purchase": last_purchase,
+            "recency": (now - last_purchase).dt.total_seconds() / 86400.0,
+            "mean_gap": by_order["gap"].mean().reindex(idx),
+            "avg_units": by_order["units"].mean().reindex(idx, fill_value=0.0),
+            "avg_value": by_order["value"].mean().reindex(idx, fill_value=0.0),
+            "avg_lines": by_order["lines"].mean().reindex(idx, fill_value=0.0),
+            "median_line_units": by_line["quantity"].median().reindex(idx, fill_value=0.0),
+        },
+        index=idx,
+    )
 
 
 def _category_price_deciles(purchases: pd.DataFrame) -> dict[str, list[float]]:
@@ -345,29 +369,38 @@ def _price_features(purchases: pd.DataFrame, idx: pd.Index, deciles: dict[str, l
         (purchases["price_pct"] < 1 / 3) | (purchases["price"] < DISCOUNT_RATIO * purchases["list_price"])
     ).astype(float)
     by_line = purchases.groupby("customer_id")
-    return pd.DataFrame({
-        "price_position": by_line["price_pct"].mean().reindex(idx),
-        "price_sensitivity": by_line["cheap"].mean().reindex(idx, fill_value=0.0),
-    }, index=idx)
+    return pd.DataFrame(
+        {
+            "price_position": by_line["price_pct"].mean().reindex(idx),
+            "price_sensitivity": by_line["cheap"].mean().reindex(idx, fill_value=0.0),
+        },
+        index=idx,
+    )
 
 
 def _season_features(purchases: pd.DataFrame, idx: pd.Index, monetary: pd.Series) -> pd.DataFrame:
     by_line = purchases.groupby("customer_id")
     spend = monetary.replace(0, np.nan)
-    return pd.DataFrame({
-        "autumn_share": (by_line["autumn_value"].sum().reindex(idx, fill_value=0.0) / spend).fillna(0.0),
-        "christmas_share": (by_line["christmas_value"].sum().reindex(idx, fill_value=0.0) / spend).fillna(0.0),
-        "active_months": by_line["ym"].nunique().reindex(idx, fill_value=0),
-    }, index=idx)
+    return pd.DataFrame(
+        {
+            "autumn_share": (by_line["autumn_value"].sum().reindex(idx, fill_value=0.0) / spend).fillna(0.0),
+            "christmas_share": (by_line["christmas_value"].sum().reindex(idx, fill_value=0.0) / spend).fillna(0.0),
+            "active_months": by_line["ym"].nunique().reindex(idx, fill_value=0),
+        },
+        index=idx,
+    )
 
 
 def _activity_features(ev: pd.DataFrame, idx: pd.Index, now) -> pd.DataFrame:
     first_activity = ev.groupby("customer_id")["created_at"].min().reindex(idx)
-    return pd.DataFrame({
-        "first_activity": first_activity,
-        "last_activity": ev.groupby("customer_id")["created_at"].max().reindex(idx),
-        "tenure": ((now - first_activity).dt.total_seconds() / 86400.0).fillna(0.0).clip(lower=0),
-    }, index=idx)
+    return pd.DataFrame(
+        {
+            "first_activity": first_activity,
+            "last_activity": ev.groupby("customer_id")["created_at"].max().reindex(idx),
+            "tenure": ((now - first_activity).dt.total_seconds() / 86400.0).fillna(0.0).clip(lower=0),
+        },
+        index=idx,
+    )
 
 
 def _time_habits(orders: pd.DataFrame, ev: pd.DataFrame, idx: pd.Index, tz: str) -> list[np.ndarray]:
@@ -376,8 +409,15 @@ def _time_habits(orders: pd.DataFrame, ev: pd.DataFrame, idx: pd.Index, tz: str)
     habit = pd.DataFrame({"customer_id": orders["customer_id"].to_numpy(), "t": orders_local.to_numpy()})
     others = ev[~ev["customer_id"].isin(orders["customer_id"].unique())]
     habit = pd.concat(
-        [habit, pd.DataFrame({"customer_id": others["customer_id"].to_numpy(),
-                              "t": others["created_at"].dt.tz_convert(tz).to_numpy()})],
+        [
+            habit,
+            pd.DataFrame(
+                {
+                    "customer_id": others["customer_id"].to_numpy(),
+                    "t": others["created_at"].dt.tz_convert(tz).to_numpy(),
+                }
+            ),
+        ],
         ignore_index=True,
     )
     habit["t"] = pd.to_datetime(habit["t"], utc=True).dt.tz_convert(tz)
@@ -411,13 +451,15 @@ def _category_affinities(purchases: pd.DataFrame, ev: pd.DataFrame, muted: dict[
     aff = aff.sort_values(["customer_id", "affinity"], ascending=[True, False])
     affinities: dict[int, list[dict]] = {}
     for row in aff.itertuples(index=False):
-        affinities.setdefault(int(row.customer_id), []).append({
-            "category_id": int(row.category_id),
-            "name": str(row.category_name),
-            "spend_share": round(float(row.spend_share), 4),
-            "view_share": round(float(row.view_share), 4),
-            "affinity": round(float(row.affinity), 4),
-        })
+        affinities.setdefault(int(row.customer_id), []).append(
+            {
+                "category_id": int(row.category_id),
+                "name": str(row.category_name),
+                "spend_share": round(float(row.spend_share), 4),
+                "view_share": round(float(row.view_share), 4),
+                "affinity": round(float(row.affinity), 4),
+            }
+        )
     return affinities
 
 
@@ -432,13 +474,15 @@ def _baseline_learn(f: pd.DataFrame, deciles: dict[str, list[float]]) -> Baselin
         monetary_edges=quintile_edges(f["monetary"].to_numpy()[buyers]),
         median_gap_days=float(gaps.median()) if len(gaps) else DEFAULT_GAP_DAYS,
         price_sensitivity_cut=float(np.quantile(sensitivity, PRICE_SENSITIVE_QUANTILE))
-        if buyers.sum() >= 20 else PRICE_SENSITIVE,
+        if buyers.sum() >= 20
+        else PRICE_SENSITIVE,
         category_price_deciles=deciles,
     )
 
 
-def _lifetime_value(purchases: pd.DataFrame, idx: pd.Index, *, now, tz: str, baseline: Baseline,
-                    learn: bool) -> pd.Series:
+def _lifetime_value(
+    purchases: pd.DataFrame, idx: pd.Index, *, now, tz: str, baseline: Baseline, learn: bool
+) -> pd.Series:
     """12-month CLV from BG/NBD + Gamma-Gamma (profiles/clv.py): fitted over all
     buyers by the batch build and kept in the baseline for incremental updates."""
     summary = clv.rfm_summary(purchases[["customer_id", "created_at", "value"]], now=now, tz=tz)
@@ -463,16 +507,19 @@ def _clusters_assign(f: pd.DataFrame, baseline: Baseline, *, learn: bool, n_clus
     """Each buyer's nearest centroid (-1 for customers without purchases);
     the batch build fits the centroids first."""
     buyers = f["frequency"].to_numpy() > 0
-    feats = pd.DataFrame({
-        "log_recency": np.log1p(f["recency"].fillna(0).clip(lower=0)),
-        "log_frequency": np.log1p(f["frequency"].astype(float)),
-        "log_monetary": np.log1p(f["monetary"].clip(lower=0)),
-        "log_basket_units": np.log1p(f["avg_units"].clip(lower=0)),
-        "price_position": f["price_position"].fillna(0.5),
-        "price_sensitivity": f["price_sensitivity"],
-        "autumn_share": f["autumn_share"],
-        "log_tenure": np.log1p(f["tenure"]),
-    }, index=f.index)[baseline.cluster_features]
+    feats = pd.DataFrame(
+        {
+            "log_recency": np.log1p(f["recency"].fillna(0).clip(lower=0)),
+            "log_frequency": np.log1p(f["frequency"].astype(float)),
+            "log_monetary": np.log1p(f["monetary"].clip(lower=0)),
+            "log_basket_units": np.log1p(f["avg_units"].clip(lower=0)),
+            "price_position": f["price_position"].fillna(0.5),
+            "price_sensitivity": f["price_sensitivity"],
+            "autumn_share": f["autumn_share"],
+            "log_tenure": np.log1p(f["tenure"]),
+        },
+        index=f.index,
+    )[baseline.cluster_features]
     clusters = np.full(len(f), -1)
     if learn:
         _fit_clusters(baseline, feats.to_numpy()[buyers], n_clusters=n_clusters, seed=seed)
@@ -483,9 +530,21 @@ def _clusters_assign(f: pd.DataFrame, baseline: Baseline, *, learn: bool, n_clus
     return clusters
 
 
-def _portrait_row(cid: int, row: dict, *, now, baseline: Baseline, scores: tuple[int, int, int], cluster: int,
-                  habits: list[np.ndarray], affinities: list[dict], spend_month, country: str, counts: pd.Series,
-                  embedding) -> dict[str, Any]:
+def _portrait_row(
+    cid: int,
+    row: dict,
+    *,
+    now,
+    baseline: Baseline,
+    scores: tuple[int, int, int],
+    cluster: int,
+    habits: list[np.ndarray],
+    affinities: list[dict],
+    spend_month,
+    country: str,
+    counts: pd.Series,
+    embedding,
+) -> dict[str, Any]:
     """One customer's Portrait fields from their feature row."""
     freq = int(row["frequency"])
     rec = None if freq == 0 else max(0, int(row["recency"]))
@@ -541,7 +600,8 @@ def _portrait_row(cid: int, row: dict, *, now, baseline: Baseline, scores: tuple
         "event_counts": {str(k): int(v) for k, v in counts.items() if v},
         "embedding": embedding,
         "cluster": cluster if cluster >= 0 else None,
-        "cluster_name": baseline.cluster_names[cluster] if 0 <= cluster < len(baseline.cluster_names)
+        "cluster_name": baseline.cluster_names[cluster]
+        if 0 <= cluster < len(baseline.cluster_names)
         else ("No purchases yet" if not freq else ""),
     }
 
@@ -586,8 +646,10 @@ def _embeddings(purchases: pd.DataFrame, now: pd.Timestamp, embeddings, muted) -
     pos = pd.Series(np.arange(len(ids)), index=ids)
     p = purchases[purchases["product_id"].isin(ids)]
     if muted:
-        keep = [int(cat) not in muted.get(int(c), ()) if not pd.isna(cat) else True
-                for c, cat in zip(p["customer_id"], p["category_id"])]
+        keep = [
+            int(cat) not in muted.get(int(c), ()) if not pd.isna(cat) else True
+            for c, cat in zip(p["customer_id"], p["category_id"])
+        ]
         p = p[np.asarray(keep, dtype=bool)]
     if not len(p):
         return {}

@@ -136,16 +136,26 @@ def portrait_baseline() -> Baseline | None:
     return Baseline.from_dict(row.data) if row else None
 
 
-def events_frame(*, customer_ids: list[int] | None = None, progress: bool = False,
-                 chunk_size: int = 50_000) -> pd.DataFrame:
+def events_frame(
+    *, customer_ids: list[int] | None = None, progress: bool = False, chunk_size: int = 50_000
+) -> pd.DataFrame:
     """Customers' events joined with product name, category and list price, as
     the table `profiles.portrait.portraits_compute` reads (EVENT_COLUMNS)."""
     qs = Event.objects.filter(customer__isnull=False, kind__in=PORTRAIT_EVENT_KINDS)
     if customer_ids is not None:
         qs = qs.filter(customer_id__in=customer_ids)
     qs = qs.order_by().values_list(
-        "customer_id", "kind", "product_id", "product__name", "product__category_id", "product__category__name",
-        "product__price", "quantity", "price", "order_number", "created_at",
+        "customer_id",
+        "kind",
+        "product_id",
+        "product__name",
+        "product__category_id",
+        "product__category__name",
+        "product__price",
+        "quantity",
+        "price",
+        "order_number",
+        "created_at",
     )
     sql, params = qs.query.sql_with_params()
     rows: list[tuple] = []
@@ -201,9 +211,21 @@ def customer_data_export(*, customer: Customer) -> dict[str, Any]:
             portrait_data[f.name] = _jsonable(value)
     events = [
         {k: _jsonable(v) for k, v in row.items()}
-        for row in Event.objects.filter(customer=customer).order_by("created_at").values(
-            "kind", "product_id", "product__name", "quantity", "price", "order_number", "query", "result_count",
-            "slot", "model_version", "data", "created_at",
+        for row in Event.objects.filter(customer=customer)
+        .order_by("created_at")
+        .values(
+            "kind",
+            "product_id",
+            "product__name",
+            "quantity",
+            "price",
+            "order_number",
+            "query",
+            "result_count",
+            "slot",
+            "model_version",
+            "data",
+            "created_at",
         )
     ]
     return {
@@ -253,16 +275,18 @@ def portrait_overview(*, members: int = 3) -> dict[str, list[dict]]:
             nearest = [pk for pk, _ in sorted(values, key=lambda v: abs(v[1] - median))[:members]] if members else []
             typical = list(Portrait.objects.filter(pk__in=nearest).select_related("customer"))
             qs = Portrait.objects.filter(**{field: key})
-            out.append({
-                "key": key,
-                "label": label(key, qs),
-                "size": row["n"],
-                "share": round(100 * row["n"] / total, 1),
-                "revenue": row["revenue"] or Decimal(0),
-                "churn": row["churn"] or 0.0,
-                "clv": row["clv"] or 0.0,
-                "typical": typical,
-            })
+            out.append(
+                {
+                    "key": key,
+                    "label": label(key, qs),
+                    "size": row["n"],
+                    "share": round(100 * row["n"] / total, 1),
+                    "revenue": row["revenue"] or Decimal(0),
+                    "churn": row["churn"] or 0.0,
+                    "clv": row["clv"] or 0.0,
+                    "typical": typical,
+                }
+            )
         return out
 
     def cluster_label(key, qs):
@@ -432,13 +456,21 @@ def recommendation_events(*, since: dt.datetime) -> list[dict[str, Any]]:
     clicking_customers = clickers.exclude(customer__isnull=True).values("customer_id")
     clicking_sessions = clickers.exclude(session_key="").values("session_key")
     qs = qs.filter(
-        ~Q(kind=Event.Kind.PURCHASE)
-        | Q(customer_id__in=clicking_customers)
-        | Q(session_key__in=clicking_sessions)
+        ~Q(kind=Event.Kind.PURCHASE) | Q(customer_id__in=clicking_customers) | Q(session_key__in=clicking_sessions)
     )
     return list(
         qs.order_by("created_at", "id").values(
-            "id", "kind", "customer_id", "session_key", "product_id", "quantity", "price", "order_number", "slot",
-            "model_version", "data", "created_at",
+            "id",
+            "kind",
+            "customer_id",
+            "session_key",
+            "product_id",
+            "quantity",
+            "price",
+            "order_number",
+            "slot",
+            "model_version",
+            "data",
+            "created_at",
         )
     )

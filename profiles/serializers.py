@@ -7,8 +7,12 @@ from .services import MAX_QUANTITY
 
 # purchases and coupon use come from the checkout, never from a client
 API_EVENT_KINDS = [
-    Event.Kind.VIEW, Event.Kind.SEARCH, Event.Kind.ADD_TO_CART, Event.Kind.REMOVE_FROM_CART,
-    Event.Kind.REC_IMPRESSION, Event.Kind.REC_CLICK,
+    Event.Kind.VIEW,
+    Event.Kind.SEARCH,
+    Event.Kind.ADD_TO_CART,
+    Event.Kind.REMOVE_FROM_CART,
+    Event.Kind.REC_IMPRESSION,
+    Event.Kind.REC_CLICK,
 ]
 
 
@@ -32,8 +36,18 @@ class EventInSerializer(serializers.Serializer):
 class EventOutSerializer(serializers.ModelSerializer):
     class Meta:
         model = Event
-        fields = ["id", "kind", "product", "quantity", "price", "query", "result_count", "slot", "model_version",
-                  "created_at"]
+        fields = [
+            "id",
+            "kind",
+            "product",
+            "quantity",
+            "price",
+            "query",
+            "result_count",
+            "slot",
+            "model_version",
+            "created_at",
+        ]
 
 
 class PortraitSerializer(serializers.ModelSerializer):

@@ -27,14 +27,23 @@ log = logging.getLogger(__name__)
 MAX_QUANTITY = 100_000  # more units than any line in the history (80,995) is a typo or an attack
 MAX_PRICE = Decimal("100000.00")
 PRODUCT_KINDS = {
-    Event.Kind.VIEW, Event.Kind.ADD_TO_CART, Event.Kind.REMOVE_FROM_CART, Event.Kind.PURCHASE, Event.Kind.REC_CLICK,
+    Event.Kind.VIEW,
+    Event.Kind.ADD_TO_CART,
+    Event.Kind.REMOVE_FROM_CART,
+    Event.Kind.PURCHASE,
+    Event.Kind.REC_CLICK,
 }
 QUANTITY_KINDS = {Event.Kind.ADD_TO_CART, Event.Kind.REMOVE_FROM_CART, Event.Kind.PURCHASE}
 REC_KINDS = {Event.Kind.REC_IMPRESSION, Event.Kind.REC_CLICK}
 # events after which a customer's portrait is worth recomputing
 PORTRAIT_KINDS = {
-    Event.Kind.VIEW, Event.Kind.SEARCH, Event.Kind.ADD_TO_CART, Event.Kind.REMOVE_FROM_CART, Event.Kind.PURCHASE,
-    Event.Kind.REC_CLICK, Event.Kind.COUPON_USED,
+    Event.Kind.VIEW,
+    Event.Kind.SEARCH,
+    Event.Kind.ADD_TO_CART,
+    Event.Kind.REMOVE_FROM_CART,
+    Event.Kind.PURCHASE,
+    Event.Kind.REC_CLICK,
+    Event.Kind.COUPON_USED,
 }
 
 
@@ -103,21 +112,23 @@ def event_record(
     _event_quantity_check(kind=kind, quantity=quantity)
     price = _event_price(kind=kind, price=price)
     _event_details_check(kind=kind, query=query, result_count=result_count, slot=slot, model_version=model_version)
-    event = _event_save(Event(
-        kind=kind,
-        customer=customer,
-        session_key=session_key or "",
-        product=product,
-        quantity=quantity,
-        price=price,
-        order_number=order_number[:32],
-        query=(query or "")[:255],
-        result_count=result_count,
-        slot=slot[:40],
-        model_version=model_version[:64],
-        data=data or {},
-        created_at=created_at or timezone.now(),
-    ))
+    event = _event_save(
+        Event(
+            kind=kind,
+            customer=customer,
+            session_key=session_key or "",
+            product=product,
+            quantity=quantity,
+            price=price,
+            order_number=order_number[:32],
+            query=(query or "")[:255],
+            result_count=result_count,
+            slot=slot[:40],
+            model_version=model_version[:64],
+            data=data or {},
+            created_at=created_at or timezone.now(),
+        )
+    )
     if customer is not None and kind in PORTRAIT_KINDS:
         customer_id = customer.pk
         transaction.on_commit(lambda: portrait_update_schedule(customer_id=customer_id))
@@ -144,8 +155,9 @@ def _event_product(*, kind: str, product: Product | int | None) -> Product | Non
         except TypeError:
             raise InvalidEvent("product", f"product must be a product or its id, not {given!r}") from None
         if product is None:
-            raise InvalidEvent("product", f"unknown product {given}" if isinstance(given, int) else
-                               "product is not saved")
+            raise InvalidEvent(
+                "product", f"unknown product {given}" if isinstance(given, int) else "product is not saved"
+            )
     if kind in PRODUCT_KINDS and product is None:
         raise InvalidEvent("product", f"a {kind} event needs a product")
     return product
@@ -209,9 +221,7 @@ def purchase_events_cancel(*, order_number: str) -> int:
     if not order_number:
         return 0
     with transaction.atomic():
-        events = Event.objects.filter(
-            order_number=order_number, kind__in=[Event.Kind.PURCHASE, Event.Kind.COUPON_USED]
-        )
+        events = Event.objects.filter(order_number=order_number, kind__in=[Event.Kind.PURCHASE, Event.Kind.COUPON_USED])
         customer_ids = set(events.exclude(customer__isnull=True).values_list("customer_id", flat=True))
         n, _ = events.delete()
         for customer_id in customer_ids:
@@ -277,7 +287,7 @@ def _portraits_save(rows: list[dict], *, progress: bool = False, batch_size: int
         chunks = tqdm(chunks, desc="saving portraits", unit="batch")
     for start in chunks:
         Portrait.objects.bulk_create(
-            objs[start:start + batch_size], update_conflicts=True, unique_fields=["customer"], update_fields=fields
+            objs[start : start + batch_size], update_conflicts=True, unique_fields=["customer"], update_fields=fields
         )
     return len(objs)
 
@@ -308,8 +318,13 @@ def portraits_build_all(*, progress: bool = False, embeddings: bool = True, n_cl
     timings["embeddings"] = time.perf_counter() - t
     t = time.perf_counter()
     rows, baseline = portraits_compute(
-        events=events, customers=customers, now=timezone.now(), embeddings=vectors,
-        muted=muted_categories_by_customer(), tz=settings.TIME_ZONE, n_clusters=n_clusters or N_CLUSTERS,
+        events=events,
+        customers=customers,
+        now=timezone.now(),
+        embeddings=vectors,
+        muted=muted_categories_by_customer(),
+        tz=settings.TIME_ZONE,
+        n_clusters=n_clusters or N_CLUSTERS,
     )
     timings["compute"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -345,13 +360,20 @@ def portrait_build(*, customer_id: int) -> Portrait:
         Customer.objects.select_for_update().get(pk=customer_id)
         events = events_frame(customer_ids=[customer_id])
         bought = events[events["kind"] == "purchase"].dropna(subset=["product_id"]).drop_duplicates("product_id")
-        texts = {int(p): f"{n}. {c}" for p, n, c in zip(bought["product_id"], bought["product_name"],
-                                                        bought["category_name"])}
+        texts = {
+            int(p): f"{n}. {c}"
+            for p, n, c in zip(bought["product_id"], bought["product_name"], bought["category_name"])
+        }
         vectors = emb.embeddings_load(_embeddings_path(), texts) if texts else {}
         rows, _ = portraits_compute(
-            events=events, customers=customers_frame(customer_ids=[customer_id]), now=timezone.now(),
-            baseline=baseline, embeddings=vectors, muted=muted_categories_by_customer([customer_id]),
-            tz=settings.TIME_ZONE, fit_clusters=False,
+            events=events,
+            customers=customers_frame(customer_ids=[customer_id]),
+            now=timezone.now(),
+            baseline=baseline,
+            embeddings=vectors,
+            muted=muted_categories_by_customer([customer_id]),
+            tz=settings.TIME_ZONE,
+            fit_clusters=False,
         )
         _portraits_save(rows)
     return Portrait.objects.get(customer_id=customer_id)

@@ -28,19 +28,23 @@ def profile(request):
     customer = services.customer_ensure(user=request.user)
     portrait = services.portrait_ensure(customer=customer)
     muted = selectors.muted_categories(customer=customer)
-    return render(request, "profiles/profile.html", {
-        "customer": customer,
-        "portrait": portrait,
-        "charts": charts.portrait_charts(portrait),
-        "segment_label": SEGMENT_LABELS.get(portrait.segment, portrait.segment),
-        "season_label": SEASON_LABELS.get(portrait.seasonality, portrait.seasonality),
-        "preferred_months": [MONTHS[m] for m in portrait.preferred_months],
-        "preferred_weekdays": [WEEKDAYS[d] for d in portrait.preferred_weekdays],
-        "preferred_hours": [f"{h:02d}:00" for h in portrait.preferred_hours],
-        "affinities": portrait.category_affinities[:8],
-        "muted": muted,
-        "delete_form": DeleteHistoryForm(),
-    })
+    return render(
+        request,
+        "profiles/profile.html",
+        {
+            "customer": customer,
+            "portrait": portrait,
+            "charts": charts.portrait_charts(portrait),
+            "segment_label": SEGMENT_LABELS.get(portrait.segment, portrait.segment),
+            "season_label": SEASON_LABELS.get(portrait.seasonality, portrait.seasonality),
+            "preferred_months": [MONTHS[m] for m in portrait.preferred_months],
+            "preferred_weekdays": [WEEKDAYS[d] for d in portrait.preferred_weekdays],
+            "preferred_hours": [f"{h:02d}:00" for h in portrait.preferred_hours],
+            "affinities": portrait.category_affinities[:8],
+            "muted": muted,
+            "delete_form": DeleteHistoryForm(),
+        },
+    )
 
 
 @login_required

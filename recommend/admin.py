@@ -224,12 +224,22 @@ class ModelVersionAdmin(admin.ModelAdmin):
         for title, groups in (("by slot", by_slot), ("by model version", by_version)):
             labels = [g["label"] for g in groups]
             charts.append(bars_svg(f"Impressions {title}", labels, [g["row"].impressions for g in groups], "{:.0f}"))
-            charts.append(bars_svg(f"Click-through {title} (clicks per product shown)", labels,
-                                   [100 * g["row"].ctr for g in groups], "{:.1f}%"))
-            charts.append(bars_svg(f"Attributed add-to-carts {title}", labels,
-                                   [g["row"].add_to_carts for g in groups], "{:.0f}"))
-            charts.append(bars_svg(f"Attributed revenue {title} (GBP)", labels,
-                                   [float(g["row"].revenue) for g in groups], "£{:.2f}"))
+            charts.append(
+                bars_svg(
+                    f"Click-through {title} (clicks per product shown)",
+                    labels,
+                    [100 * g["row"].ctr for g in groups],
+                    "{:.1f}%",
+                )
+            )
+            charts.append(
+                bars_svg(f"Attributed add-to-carts {title}", labels, [g["row"].add_to_carts for g in groups], "{:.0f}")
+            )
+            charts.append(
+                bars_svg(
+                    f"Attributed revenue {title} (GBP)", labels, [float(g["row"].revenue) for g in groups], "£{:.2f}"
+                )
+            )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,

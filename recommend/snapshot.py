@@ -35,11 +35,16 @@ def store_interactions(*, until: datetime | None = None, seed: int = 0) -> Inter
     features = ItemFeatures(titles=titles, categories=categories, prices=prices)
     item_ids = [p[0] for p in products]
     if not rows:
-        return InteractionData.from_arrays([], np.array([], dtype=object), [], item_ids=item_ids,
-                                           user_ids=np.array([], dtype=np.int64), item_features=features)
+        return InteractionData.from_arrays(
+            [],
+            np.array([], dtype=object),
+            [],
+            item_ids=item_ids,
+            user_ids=np.array([], dtype=np.int64),
+            item_features=features,
+        )
     users = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     items = np.array([r[1] for r in rows], dtype=object)
     times = np.fromiter((r[2].timestamp() for r in rows), dtype=np.float64, count=len(rows))
     qty = np.fromiter((r[3] if r[3] and r[3] > 0 else 1 for r in rows), dtype=np.float32, count=len(rows))
-    return InteractionData.from_arrays(users, items, times, qty, item_ids=item_ids, item_features=features,
-                                       seed=seed)
+    return InteractionData.from_arrays(users, items, times, qty, item_ids=item_ids, item_features=features, seed=seed)

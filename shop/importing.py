@@ -363,12 +363,16 @@ def _customers(df: pd.DataFrame) -> list[CustomerRow]:
 def _orders(df: pd.DataFrame, sales: pd.DataFrame, shift: timedelta) -> list[OrderRow]:
     """One order per invoice with a product line; postage lines are its shipping."""
     heads = sales.groupby("InvoiceNo", sort=False).agg(
-        when=("when", "first"), original=("original", "first"), customer=("customer", "first"),
-        country=("Country", "first"), subtotal=("total", "sum"),
+        when=("when", "first"),
+        original=("original", "first"),
+        customer=("customer", "first"),
+        country=("Country", "first"),
+        subtotal=("total", "sum"),
     )
     is_cancel = df["InvoiceNo"].str.startswith("C")
-    ship_rows = df[df["code"].isin(SHIPPING_CODES) & df["when"].notna() & (df["price"] > 0) & (df["qty"] > 0)
-                   & ~is_cancel]
+    ship_rows = df[
+        df["code"].isin(SHIPPING_CODES) & df["when"].notna() & (df["price"] > 0) & (df["qty"] > 0) & ~is_cancel
+    ]
     shipping = (ship_rows["qty"] * ship_rows["price"]).groupby(ship_rows["InvoiceNo"]).sum()
     heads["shipping"] = shipping.reindex(heads.index).fillna(0.0)
     return [
@@ -383,7 +387,12 @@ def _orders(df: pd.DataFrame, sales: pd.DataFrame, shift: timedelta) -> list[Ord
             total=Decimal(f"{sub:.2f}") + Decimal(f"{ship:.2f}"),
         )
         for number, when, original, c, country, sub, ship in zip(
-            heads.index, heads["when"], heads["original"], heads["customer"], heads["country"], heads["subtotal"],
+            heads.index,
+            heads["when"],
+            heads["original"],
+            heads["customer"],
+            heads["country"],
+            heads["subtotal"],
             heads["shipping"],
         )
     ]
@@ -417,7 +426,11 @@ def _returns(cancels: pd.DataFrame) -> list[ReturnRow]:
             created_at=when.to_pydatetime(),
         )
         for number, c, code, q, p, when in zip(
-            cancels["InvoiceNo"], cancels["customer"], cancels["code"], cancels["qty"], cancels["price"],
+            cancels["InvoiceNo"],
+            cancels["customer"],
+            cancels["code"],
+            cancels["qty"],
+            cancels["price"],
             cancels["when"],
         )
     ]

@@ -36,17 +36,40 @@ def celery_worker_proc(transactional_db):
         pytest.skip("needs PostgreSQL and Redis (a real worker cannot share an SQLite test database)")
     from shop.celery import app
 
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "shop.settings.test",
-           "TEST_DATABASE_URL": _test_database_url(), "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "shop.settings.test",
+        "TEST_DATABASE_URL": _test_database_url(),
+        "PYTHONUNBUFFERED": "1",
+    }
     log_path = ROOT / "var" / f"celery-worker-{os.getpid()}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = open(log_path, "w")
     app.control.purge()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "shop", "worker", "-Q", "default,ml", "--pool=solo",
-         "--concurrency=1", "-l", "info", "--without-gossip", "--without-mingle", "--without-heartbeat",
-         "-n", f"test-{os.getpid()}@%h"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "shop",
+            "worker",
+            "-Q",
+            "default,ml",
+            "--pool=solo",
+            "--concurrency=1",
+            "-l",
+            "info",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"test-{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     old_eager = app.conf.task_always_eager
     app.conf.task_always_eager = False

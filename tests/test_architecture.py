@@ -158,12 +158,19 @@ def check_source(path: str, source: str, *, read_module=read_project_module) -> 
                 if top == "core":
                     via = core_imports_django(target, read_module)
                     if via:
-                        flag(node, "ml-no-django", f"{importer} imports {target}, which imports {via}: "
-                                                   "recommend/ml imports no Django")
+                        flag(
+                            node,
+                            "ml-no-django",
+                            f"{importer} imports {target}, which imports {via}: recommend/ml imports no Django",
+                        )
                     continue
                 if top in NOT_IN_ML or (top in LAYERS and not inside_ml):
-                    flag(node, "ml-no-django", f"{importer} imports {target}: recommend/ml imports no Django "
-                                               "and no app (arrays in, arrays out)")
+                    flag(
+                        node,
+                        "ml-no-django",
+                        f"{importer} imports {target}: recommend/ml imports no Django "
+                        "and no app (arrays in, arrays out)",
+                    )
                     continue
             if top not in LAYERS or top == own_app:
                 continue
@@ -171,8 +178,7 @@ def check_source(path: str, source: str, *, read_module=read_project_module) -> 
                 flag(node, "core-imports-no-app", f"{importer} imports {target}: core is below every app")
                 continue
             if own_app in LAYERS and LAYERS[top] >= LAYERS[own_app]:
-                flag(node, "layers", f"{own_app} imports {top} ({target}): an app imports only apps below it "
-                                     f"({ORDER})")
+                flag(node, "layers", f"{own_app} imports {top} ({target}): an app imports only apps below it ({ORDER})")
                 continue
             if top == "core":
                 continue
@@ -182,8 +188,7 @@ def check_source(path: str, source: str, *, read_module=read_project_module) -> 
             if surface in PUBLIC or (surface in SHOP_ONLY and own_app == "shop"):
                 continue
             allowed = ", ".join(sorted(PUBLIC)) + " (and importing, from shop only)"
-            flag(node, "public-surface", f"{importer} imports {target}: another app is used only through "
-                                         f"its {allowed}")
+            flag(node, "public-surface", f"{importer} imports {target}: another app is used only through its {allowed}")
     if Path(path).name == "signals.py" and own_app in LAYERS:
         found.extend(_signals_only(path, tree))
     return found
@@ -201,8 +206,14 @@ def _signals_only(path: str, tree: ast.Module) -> list[Violation]:
         func = value.func if isinstance(value, ast.Call) else None
         name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
         if name != "Signal":
-            out.append(Violation(path, node.lineno, "signals-only", "signals.py holds signal objects only "
-                                                                   "(receivers go in receivers.py)"))
+            out.append(
+                Violation(
+                    path,
+                    node.lineno,
+                    "signals-only",
+                    "signals.py holds signal objects only (receivers go in receivers.py)",
+                )
+            )
     return out
 
 
@@ -256,8 +267,12 @@ def rules(path: str, source: str) -> list[tuple[int, str]]:
         ("recommend/ml/ease.py", "from recommend.services import model_version_train\n", [(1, "ml-no-django")]),
         ("recommend/ml/sub/__init__.py", "from ... import models\n", [(1, "ml-no-django")]),
         # signals.py holds signals only
-        ("catalog/signals.py", "from django.dispatch import Signal, receiver\nx = Signal()\n\n"
-                               "@receiver(x)\ndef on_x(sender, **kw):\n    pass\n", [(5, "signals-only")]),
+        (
+            "catalog/signals.py",
+            "from django.dispatch import Signal, receiver\nx = Signal()\n\n"
+            "@receiver(x)\ndef on_x(sender, **kw):\n    pass\n",
+            [(5, "signals-only")],
+        ),
     ],
 )
 def test_the_checker_catches_a_violation(path, source, expected):
@@ -270,13 +285,17 @@ def test_the_checker_catches_a_violation(path, source, expected):
         ("checkout/services.py", "from catalog import selectors as s, services, errors\n"),
         ("checkout/services.py", "from catalog.selectors import product_find\nimport profiles.services\n"),
         ("profiles/receivers.py", "from catalog import signals\nfrom catalog.signals import product_viewed\n"),
-        ("checkout/services.py", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
-                                 "    from catalog.models import Product\n"),
+        (
+            "checkout/services.py",
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from catalog.models import Product\n",
+        ),
         ("checkout/services.py", "import typing\nif typing.TYPE_CHECKING:\n    from profiles.models import Customer\n"),
         ("shop/management/commands/import_online_retail.py", "from catalog import importing\n"),
         ("checkout/services.py", "from core.db import rows_bulk_insert\nfrom .models import Cart\n"),
-        ("recommend/ml/hybrid.py", "import numpy as np\nfrom .base import Recommender\n"
-                                   "from recommend.ml.data import InteractionData\n"),
+        (
+            "recommend/ml/hybrid.py",
+            "import numpy as np\nfrom .base import Recommender\nfrom recommend.ml.data import InteractionData\n",
+        ),
         ("recommend/services.py", "from recommend.ml.base import Recommender\nfrom django.db import transaction\n"),
         ("catalog/signals.py", '"""Doc."""\nfrom django.dispatch import Signal\nproduct_viewed = Signal()\n'),
     ],
@@ -310,8 +329,9 @@ def test_recommend_ml_may_use_core_modules_that_import_no_django(source, expecte
 
 
 def test_a_type_checking_block_does_not_hide_its_else_branch():
-    source = ("if TYPE_CHECKING:\n    from catalog.models import Product\n"
-              "else:\n    from catalog.models import Category\n")
+    source = (
+        "if TYPE_CHECKING:\n    from catalog.models import Product\nelse:\n    from catalog.models import Category\n"
+    )
     assert rules("checkout/services.py", source) == [(4, "public-surface")]
 
 

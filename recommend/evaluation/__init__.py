@@ -1,8 +1,8 @@
 """Offline evaluation harness (pure Python: never imports Django).
 
-    from recommend.evaluation import run_evaluation, write_report, load_interactions_csv
-    result = run_evaluation(data, {"pop": Popularity, "ease": EASE}, protocol="temporal")
-    write_report(result, Path("docs/evaluation"))
+from recommend.evaluation import run_evaluation, write_report, load_interactions_csv
+result = run_evaluation(data, {"pop": Popularity, "ease": EASE}, protocol="temporal")
+write_report(result, Path("docs/evaluation"))
 """
 
 from .io import DataFileError, load_interactions_csv, online_retail_to_generic, write_interactions_csv

@@ -38,8 +38,9 @@ def _read(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
     df.columns = [str(c).strip().lower() for c in df.columns]
     missing = [c for c in required if c not in df.columns]
     if missing:
-        raise DataFileError(f"{path}: missing column(s) {', '.join(missing)} in the header (line 1); "
-                            f"found {', '.join(df.columns)}")
+        raise DataFileError(
+            f"{path}: missing column(s) {', '.join(missing)} in the header (line 1); found {', '.join(df.columns)}"
+        )
     if len(df) == 0:
         raise DataFileError(f"{path}: the file has a header but no rows")
     for col in required:
@@ -61,8 +62,10 @@ def parse_timestamps(values: pd.Series, *, path: Path | str = "<data>") -> np.nd
     bad = parsed.isna().to_numpy()
     if bad.any():
         line = int(np.flatnonzero(bad)[0]) + 2
-        raise DataFileError(f"{path}, line {line}: cannot parse timestamp {s.iloc[line - 2]!r} "
-                            "(expected ISO-8601 like 2011-12-09T12:50:00 or Unix seconds)")
+        raise DataFileError(
+            f"{path}, line {line}: cannot parse timestamp {s.iloc[line - 2]!r} "
+            "(expected ISO-8601 like 2011-12-09T12:50:00 or Unix seconds)"
+        )
     return ((parsed - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)).to_numpy(dtype=np.float64)
 
 
@@ -75,8 +78,7 @@ def _numbers(df: pd.DataFrame, col: str, path: Path) -> np.ndarray:
     return v.to_numpy(dtype=np.float64)
 
 
-def load_interactions_csv(path: str | Path, items_path: str | Path | None = None, *,
-                          seed: int = 0) -> InteractionData:
+def load_interactions_csv(path: str | Path, items_path: str | Path | None = None, *, seed: int = 0) -> InteractionData:
     """Read the generic CSV form into an InteractionData (ties shuffled with `seed`)."""
     path = Path(path)
     df = _read(path, REQUIRED)
@@ -98,8 +100,7 @@ def load_interactions_csv(path: str | Path, items_path: str | Path | None = None
         dup = idf["item_id"].duplicated().to_numpy()
         if dup.any():
             line = int(np.flatnonzero(dup)[0]) + 2
-            raise DataFileError(f"{items_path}, line {line}: item_id {idf['item_id'].iloc[line - 2]!r} "
-                                "appears twice")
+            raise DataFileError(f"{items_path}, line {line}: item_id {idf['item_id'].iloc[line - 2]!r} appears twice")
         listed = idf["item_id"].to_numpy(dtype=object)
         extra = np.setdiff1d(item_ids, listed)
         item_ids = np.concatenate([listed, extra]).astype(object)
@@ -111,17 +112,17 @@ def load_interactions_csv(path: str | Path, items_path: str | Path | None = None
                 return None
             out = np.empty(n, dtype=object)
             out[:] = ""
-            out[1:len(listed) + 1] = by_id[name].to_numpy(dtype=object)
+            out[1 : len(listed) + 1] = by_id[name].to_numpy(dtype=object)
             return out
 
         prices = None
         if "price" in idf.columns:
             prices = np.full(n, np.nan)
-            prices[1:len(listed) + 1] = _numbers(idf, "price", items_path)
-        features = ItemFeatures(titles=column("title"), categories=column("category"), prices=prices,
-                                descriptions=column("description"))
-    return InteractionData.from_arrays(users, items, times, qty, item_ids=item_ids, item_features=features,
-                                       seed=seed)
+            prices[1 : len(listed) + 1] = _numbers(idf, "price", items_path)
+        features = ItemFeatures(
+            titles=column("title"), categories=column("category"), prices=prices, descriptions=column("description")
+        )
+    return InteractionData.from_arrays(users, items, times, qty, item_ids=item_ids, item_features=features, seed=seed)
 
 
 def write_interactions_csv(data: InteractionData, out_dir: str | Path) -> tuple[Path, Path | None]:
@@ -130,8 +131,14 @@ def write_interactions_csv(data: InteractionData, out_dir: str | Path) -> tuple[
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ts = pd.to_datetime(data.time, unit="s", utc=True).strftime("%Y-%m-%dT%H:%M:%SZ")
-    inter = pd.DataFrame({"user_id": data.user_ids[data.user], "item_id": data.item_ids[data.item],
-                          "timestamp": ts, "quantity": data.quantity})
+    inter = pd.DataFrame(
+        {
+            "user_id": data.user_ids[data.user],
+            "item_id": data.item_ids[data.item],
+            "timestamp": ts,
+            "quantity": data.quantity,
+        }
+    )
     inter["quantity"] = inter["quantity"].map(lambda q: f"{q:g}")
     ipath = out_dir / "interactions.csv"
     inter.to_csv(ipath, index=False)
@@ -156,23 +163,34 @@ def online_retail_to_generic(raw_csv: str | Path, out_dir: str | Path) -> tuple[
     that start with five digits), no cancellations, positive quantity and price;
     the item title is the most frequent description of the code."""
     raw = pd.read_csv(raw_csv, dtype={"InvoiceNo": str, "StockCode": str, "CustomerID": str})
-    raw = raw[raw["CustomerID"].notna() & ~raw["InvoiceNo"].str.startswith("C")
-              & raw["StockCode"].str.match(r"^\d{5}") & (raw["Quantity"] > 0) & (raw["UnitPrice"] > 0)]
+    raw = raw[
+        raw["CustomerID"].notna()
+        & ~raw["InvoiceNo"].str.startswith("C")
+        & raw["StockCode"].str.match(r"^\d{5}")
+        & (raw["Quantity"] > 0)
+        & (raw["UnitPrice"] > 0)
+    ]
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    inter = pd.DataFrame({
-        "user_id": raw["CustomerID"].str.replace(r"\.0$", "", regex=True),
-        "item_id": raw["StockCode"].str.upper(),
-        "timestamp": pd.to_datetime(raw["InvoiceDate"]).dt.strftime("%Y-%m-%dT%H:%M:%S"),
-        "quantity": raw["Quantity"],
-    })
+    inter = pd.DataFrame(
+        {
+            "user_id": raw["CustomerID"].str.replace(r"\.0$", "", regex=True),
+            "item_id": raw["StockCode"].str.upper(),
+            "timestamp": pd.to_datetime(raw["InvoiceDate"]).dt.strftime("%Y-%m-%dT%H:%M:%S"),
+            "quantity": raw["Quantity"],
+        }
+    )
     ipath = out_dir / "interactions.csv"
     inter.to_csv(ipath, index=False)
-    titles = (raw.assign(item_id=inter["item_id"], Description=raw["Description"].fillna("").str.strip())
-              .groupby("item_id")["Description"].agg(lambda s: s.value_counts().index[0]))
+    titles = (
+        raw.assign(item_id=inter["item_id"], Description=raw["Description"].fillna("").str.strip())
+        .groupby("item_id")["Description"]
+        .agg(lambda s: s.value_counts().index[0])
+    )
     prices = raw.assign(item_id=inter["item_id"]).groupby("item_id")["UnitPrice"].median()
-    items = pd.DataFrame({"item_id": titles.index, "title": titles.to_numpy(),
-                          "price": prices.reindex(titles.index).round(2).to_numpy()})
+    items = pd.DataFrame(
+        {"item_id": titles.index, "title": titles.to_numpy(), "price": prices.reindex(titles.index).round(2).to_numpy()}
+    )
     items_path = out_dir / "items.csv"
     items.to_csv(items_path, index=False)
     return ipath, items_path

@@ -106,6 +106,7 @@ def accuracy_from_hits(hits: np.ndarray, n_truth: np.ndarray, k: int) -> dict[st
 
 # -- beyond accuracy (over all recommendation lists) ----------------------------
 
+
 def exposure_counts(lists: np.ndarray, n_items: int) -> np.ndarray:
     """int64 (n_items + 1,): how often each item index appears in the lists
     (an int array (U, K); negative entries mean "no item" and are ignored)."""
@@ -202,8 +203,9 @@ def bootstrap_ci(values: np.ndarray, *, n_boot: int = 1000, alpha: float = 0.05,
     return float(lo), float(hi)
 
 
-def paired_bootstrap_diff(a: np.ndarray, b: np.ndarray, *, n_boot: int = 1000, alpha: float = 0.05,
-                          seed: int = 0) -> tuple[float, float, float]:
+def paired_bootstrap_diff(
+    a: np.ndarray, b: np.ndarray, *, n_boot: int = 1000, alpha: float = 0.05, seed: int = 0
+) -> tuple[float, float, float]:
     """Mean of a - b and its percentile bootstrap confidence interval, where a[i] and b[i]
     are two models' values on the same case i (cases resampled together, so the
     interval reflects only how the two differ, not how hard the cases are).

@@ -66,8 +66,9 @@ def default_cutoff(times: np.ndarray, fraction: float = 0.1) -> float:
     return t1 - fraction * (t1 - t0)
 
 
-def temporal_split(data: InteractionData, *, cutoff: float | None = None, split: str = "test",
-                   fraction: float = 0.1) -> Split:
+def temporal_split(
+    data: InteractionData, *, cutoff: float | None = None, split: str = "test", fraction: float = 0.1
+) -> Split:
     """Global-cutoff split. split="validation" first drops everything at or after the
     test cutoff, then applies a second cutoff (the last `fraction` of what is left)."""
     if split not in ("test", "validation"):
@@ -93,7 +94,7 @@ def temporal_split(data: InteractionData, *, cutoff: float | None = None, split:
     for u in np.flatnonzero(np.diff(bounds) > 0):
         if not has_before[u]:
             continue
-        target = np.unique(after.item[bounds[u]:bounds[u + 1]])
+        target = np.unique(after.item[bounds[u] : bounds[u + 1]])
         h = train_hist[u]
         users.append(u)
         hists.append(h)
@@ -110,18 +111,21 @@ def temporal_split(data: InteractionData, *, cutoff: float | None = None, split:
     if not users:
         raise ValueError(f"no user has interactions both before and after {iso(cut)}")
     cases = Cases(np.array(users, dtype=np.int64), hists, truth, np.array(now, dtype=np.float64))
-    explore = Cases(np.array(e_users, dtype=np.int64), e_hists, e_truth, np.array(e_now, dtype=np.float64),
-                    exclude=e_excl)
+    explore = Cases(
+        np.array(e_users, dtype=np.int64), e_hists, e_truth, np.array(e_now, dtype=np.float64), exclude=e_excl
+    )
     n_target = sum(len(t) for t in truth)
     n_new = sum(len(t) for t in e_truth)
-    info.update({
-        "cutoff": iso(cut),
-        "train_interactions": int(train.n_interactions),
-        "test_users": len(cases),
-        "explore_users": len(explore),
-        "target_items": int(n_target),
-        "repeat_share_of_targets": float(1 - n_new / n_target) if n_target else 0.0,
-    })
+    info.update(
+        {
+            "cutoff": iso(cut),
+            "train_interactions": int(train.n_interactions),
+            "test_users": len(cases),
+            "explore_users": len(explore),
+            "target_items": int(n_target),
+            "repeat_share_of_targets": float(1 - n_new / n_target) if n_target else 0.0,
+        }
+    )
     return Split("temporal", train, cases, explore, info)
 
 
@@ -149,13 +153,16 @@ def leave_last_split(data: InteractionData, *, split: str = "test", min_baskets:
             continue
         last = starts[-1]
         if split == "validation":
-            keep[offsets[u] + last: offsets[u + 1]] = False  # the test basket is never read
+            keep[offsets[u] + last : offsets[u + 1]] = False  # the test basket is never read
             target_start, target_end = starts[-2], last
         else:
             target_start, target_end = last, len(h)
-        keep[offsets[u] + target_start: offsets[u] + target_end] = False
-        before = History(h.items[:target_start], h.times[:target_start],
-                         None if h.quantities is None else h.quantities[:target_start])
+        keep[offsets[u] + target_start : offsets[u] + target_end] = False
+        before = History(
+            h.items[:target_start],
+            h.times[:target_start],
+            None if h.quantities is None else h.quantities[:target_start],
+        )
         seen = np.unique(before.items)
         target = np.setdiff1d(np.unique(h.items[target_start:target_end]), seen, assume_unique=True)
         if len(target) == 0:
@@ -195,8 +202,16 @@ def draw_negatives(cases: Cases, n_items: int, *, n_negatives: int = 100, seed: 
     return out
 
 
-def make_split(data: InteractionData, *, protocol: str = "temporal", cutoff: float | None = None,
-               split: str = "test", sampled: bool = False, n_negatives: int = 100, seed: int = 0) -> Split:
+def make_split(
+    data: InteractionData,
+    *,
+    protocol: str = "temporal",
+    cutoff: float | None = None,
+    split: str = "test",
+    sampled: bool = False,
+    n_negatives: int = 100,
+    seed: int = 0,
+) -> Split:
     if protocol == "temporal":
         s = temporal_split(data, cutoff=cutoff, split=split)
     elif protocol == "leave-last":
@@ -209,6 +224,13 @@ def make_split(data: InteractionData, *, protocol: str = "temporal", cutoff: flo
         s.cases.candidates = draw_negatives(s.cases, data.n_items, n_negatives=n_negatives, seed=seed)
         if s.explore is not None and len(s.explore):
             s.explore.candidates = draw_negatives(s.explore, data.n_items, n_negatives=n_negatives, seed=seed + 1)
-    s.info.update({"name": protocol, "split": split, "sampled": sampled,
-                   "negatives": n_negatives if sampled else None, "seed": seed})
+    s.info.update(
+        {
+            "name": protocol,
+            "split": split,
+            "sampled": sampled,
+            "negatives": n_negatives if sampled else None,
+            "seed": seed,
+        }
+    )
     return s

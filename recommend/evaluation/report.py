@@ -10,8 +10,22 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-TABLE_COLUMNS = ("ndcg@10", "hr@10", "recall@10", "precision@10", "mrr@10", "map@10", "ndcg@20", "recall@20",
-                 "coverage@10", "gini@10", "novelty@10", "diversity@10", "fit_seconds", "score_seconds")
+TABLE_COLUMNS = (
+    "ndcg@10",
+    "hr@10",
+    "recall@10",
+    "precision@10",
+    "mrr@10",
+    "map@10",
+    "ndcg@20",
+    "recall@20",
+    "coverage@10",
+    "gini@10",
+    "novelty@10",
+    "diversity@10",
+    "fit_seconds",
+    "score_seconds",
+)
 LOWER_IS_BETTER = {"gini@10", "fit_seconds", "score_seconds"}
 NEUTRAL = {"novelty@10", "diversity@10"}  # more is not simply better: no bold
 
@@ -50,19 +64,27 @@ def _ci_table(models: dict) -> list[str]:
     for n, m in models.items():
         nci = m.get("ndcg@10_ci") or [None, None]
         hci = m.get("hr@10_ci") or [None, None]
-        lines.append(f"| {n} | {_fmt(m.get('ndcg@10'))} | [{_fmt(nci[0])}, {_fmt(nci[1])}] | "
-                     f"{_fmt(m.get('hr@10'))} | [{_fmt(hci[0])}, {_fmt(hci[1])}] |")
+        lines.append(
+            f"| {n} | {_fmt(m.get('ndcg@10'))} | [{_fmt(nci[0])}, {_fmt(nci[1])}] | "
+            f"{_fmt(m.get('hr@10'))} | [{_fmt(hci[0])}, {_fmt(hci[1])}] |"
+        )
     return lines
 
 
 def _paired_table(paired: dict) -> list[str]:
     ref, metric = paired["reference"], paired["metric"]
-    lines = [f"Paired bootstrap (same test users resampled for both models) of {metric} of **{ref}** "
-             "minus each other model; a 95% CI above 0 is a win beyond the noise:", "",
-             f"| {ref} minus | difference | 95% CI | beyond noise |", "|---|---:|---|---|"]
+    lines = [
+        f"Paired bootstrap (same test users resampled for both models) of {metric} of **{ref}** "
+        "minus each other model; a 95% CI above 0 is a win beyond the noise:",
+        "",
+        f"| {ref} minus | difference | 95% CI | beyond noise |",
+        "|---|---:|---|---|",
+    ]
     for other, d in paired["vs"].items():
-        lines.append(f"| {other} | {d['diff']:+.4f} | [{d['ci'][0]:+.4f}, {d['ci'][1]:+.4f}] | "
-                     f"{'yes' if d['beyond_noise'] else 'no (tie)'} |")
+        lines.append(
+            f"| {other} | {d['diff']:+.4f} | [{d['ci'][0]:+.4f}, {d['ci'][1]:+.4f}] | "
+            f"{'yes' if d['beyond_noise'] else 'no (tie)'} |"
+        )
     return lines
 
 
@@ -88,8 +110,13 @@ def plot_ndcg_over_k(models: dict, ks: list[int], path: Path, title: str) -> Non
     colours = plt.get_cmap("tab20").colors  # ten colours are not enough for every model: no two lines alike
     markers = "osD^v<>ph*"
     for i, (n, m) in enumerate(models.items()):
-        ax.plot(ks, [m.get(f"ndcg@{k}", 0.0) for k in ks], marker=markers[i % len(markers)],
-                color=colours[(2 * i) % 20 if i < 10 else (2 * i + 1) % 20], label=n)
+        ax.plot(
+            ks,
+            [m.get(f"ndcg@{k}", 0.0) for k in ks],
+            marker=markers[i % len(markers)],
+            color=colours[(2 * i) % 20 if i < 10 else (2 * i + 1) % 20],
+            label=n,
+        )
     ax.set_xlabel("K")
     ax.set_ylabel("NDCG@K")
     ax.set_xticks(ks)
@@ -101,8 +128,9 @@ def plot_ndcg_over_k(models: dict, ks: list[int], path: Path, title: str) -> Non
     plt.close(fig)
 
 
-def write_report(result: dict, out_dir: str | Path, *, command: str | None = None,
-                 see_also: list[tuple[str, str]] | None = None) -> dict[str, Path]:
+def write_report(
+    result: dict, out_dir: str | Path, *, command: str | None = None, see_also: list[tuple[str, str]] | None = None
+) -> dict[str, Path]:
     """Write metrics.json, report.md and the PNG charts into out_dir. Returns the paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -124,8 +152,12 @@ def write_report(result: dict, out_dir: str | Path, *, command: str | None = Non
     lines += [f"| {k} | {_fmt(v)} |" for k, v in ds.items()]
     lines += ["", "## Protocol", "", "| setting | value |", "|---|---|"]
     lines += [f"| {k} | {_fmt(v)} |" for k, v in proto.items()]
-    lines += ["", "Best value per column in **bold** (lowest for gini and seconds; novelty and diversity "
-              "are descriptive). Differences inside the confidence intervals are ties.", ""]
+    lines += [
+        "",
+        "Best value per column in **bold** (lowest for gini and seconds; novelty and diversity "
+        "are descriptive). Differences inside the confidence intervals are ties.",
+        "",
+    ]
     for key, label, short in views:
         models = result.get(key) or {}
         if not models:

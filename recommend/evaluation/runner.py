@@ -93,7 +93,8 @@ def _summarise(acc: _Accumulator, split: Split, *, seed: int, n_boot: int, extra
         res[f"{name}@{k}"] = float(v.mean()) if len(v) else 0.0
     item_users = np.bincount(
         np.unique(train.user.astype(np.int64) * (train.n_items + 1) + train.item) % (train.n_items + 1),
-        minlength=train.n_items + 1)
+        minlength=train.n_items + 1,
+    )
     feats = train.item_features
     for k in acc.ks:
         lists = acc.lists[:, :k]
@@ -123,10 +124,21 @@ def _title_vectors(data: InteractionData):
     return TfidfVectorizer(min_df=1).fit_transform([str(t or "") for t in feats.titles]).tocsr()
 
 
-def run_evaluation(data: InteractionData, models: Mapping[str, Callable[[], Recommender]], *,
-                   protocol: str = "temporal", cutoff: float | None = None, ks: Sequence[int] = (5, 10, 20),
-                   sampled: bool = False, seed: int = 0, split: str = "test", progress: bool = True,
-                   n_negatives: int = 100, batch_size: int = 512, n_bootstrap: int = 1000) -> dict:
+def run_evaluation(
+    data: InteractionData,
+    models: Mapping[str, Callable[[], Recommender]],
+    *,
+    protocol: str = "temporal",
+    cutoff: float | None = None,
+    ks: Sequence[int] = (5, 10, 20),
+    sampled: bool = False,
+    seed: int = 0,
+    split: str = "test",
+    progress: bool = True,
+    n_negatives: int = 100,
+    batch_size: int = 512,
+    n_bootstrap: int = 1000,
+) -> dict:
     """Evaluate each model (a factory returning an unfitted Recommender) on one split.
 
     Each model is built, fitted on the split's training data only, and scores the
@@ -141,13 +153,16 @@ def run_evaluation(data: InteractionData, models: Mapping[str, Callable[[], Reco
         raise ValueError("ks must be positive integers")
     if not models:
         raise ValueError("no models to evaluate")
-    sp = make_split(data, protocol=protocol, cutoff=cutoff, split=split, sampled=sampled,
-                    n_negatives=n_negatives, seed=seed)
+    sp = make_split(
+        data, protocol=protocol, cutoff=cutoff, split=split, sampled=sampled, n_negatives=n_negatives, seed=seed
+    )
     views = _Views.of(sp)
     extra = {"_title_vectors": _title_vectors(data)}
-    result: dict = {"dataset": dataset_stats(data),
-                    "protocol": {**sp.info, "ks": list(ks), "batch_size": batch_size, "bootstrap": n_bootstrap},
-                    "models": {}}
+    result: dict = {
+        "dataset": dataset_stats(data),
+        "protocol": {**sp.info, "ks": list(ks), "batch_size": batch_size, "bootstrap": n_bootstrap},
+        "models": {},
+    }
     if sp.explore is not None:
         result["explore"] = {}
     per_case: dict[str, dict[str, np.ndarray]] = {"models": {}, "explore": {}}  # NDCG@10 per case, for pairs
@@ -155,10 +170,12 @@ def run_evaluation(data: InteractionData, models: Mapping[str, Callable[[], Reco
     for name, factory in models.items():
         model = factory()
         fit_seconds = _fit(model, name, sp.train, progress=progress)
-        acc, acc_explore, score_seconds = _score(model, name, sp, views, ks, protocol=protocol,
-                                                 batch_size=batch_size, progress=progress)
-        result["models"][name] = _summarise(acc, sp, seed=seed, n_boot=n_bootstrap,
-                                            extra={**extra, "fit_seconds": round(fit_seconds, 3)})
+        acc, acc_explore, score_seconds = _score(
+            model, name, sp, views, ks, protocol=protocol, batch_size=batch_size, progress=progress
+        )
+        result["models"][name] = _summarise(
+            acc, sp, seed=seed, n_boot=n_bootstrap, extra={**extra, "fit_seconds": round(fit_seconds, 3)}
+        )
         if acc_explore is not None:
             result["explore"][name] = _summarise(acc_explore, sp, seed=seed, n_boot=n_bootstrap, extra=extra)
         if CI_K in acc.ks:
@@ -169,8 +186,11 @@ def run_evaluation(data: InteractionData, models: Mapping[str, Callable[[], Reco
         result["models"][name]["config"] = _plain(model.config)
         bar.update(1)
     bar.close()
-    result["paired"] = {view: paired_differences(values, seed=seed, n_boot=n_bootstrap)
-                        for view, values in per_case.items() if len(values) > 1}
+    result["paired"] = {
+        view: paired_differences(values, seed=seed, n_boot=n_bootstrap)
+        for view, values in per_case.items()
+        if len(values) > 1
+    }
     return result
 
 
@@ -188,8 +208,11 @@ class _Views:
         cases = sp.cases
         explore = sp.explore if sp.explore is not None and len(sp.explore) else None
         main_of_user = {int(u): i for i, u in enumerate(cases.users)}
-        explore_main = (np.array([main_of_user[int(u)] for u in explore.users], dtype=np.int64)
-                        if explore is not None else np.zeros(0, dtype=np.int64))
+        explore_main = (
+            np.array([main_of_user[int(u)] for u in explore.users], dtype=np.int64)
+            if explore is not None
+            else np.zeros(0, dtype=np.int64)
+        )
         return cls(cases, explore, explore_main)
 
 
@@ -210,8 +233,17 @@ def _fit(model: Recommender, name: str, train: InteractionData, *, progress: boo
     return seconds
 
 
-def _score(model: Recommender, name: str, sp: Split, views: _Views, ks: Sequence[int], *, protocol: str,
-           batch_size: int, progress: bool) -> tuple[_Accumulator, _Accumulator | None, float]:
+def _score(
+    model: Recommender,
+    name: str,
+    sp: Split,
+    views: _Views,
+    ks: Sequence[int],
+    *,
+    protocol: str,
+    batch_size: int,
+    progress: bool,
+) -> tuple[_Accumulator, _Accumulator | None, float]:
     """Score every case in batches and collect the metrics of both views; returns the two
     accumulators (explore: None without that view) and the seconds spent scoring."""
     cases, explore, explore_main = views.cases, views.explore, views.explore_main
@@ -228,15 +260,17 @@ def _score(model: Recommender, name: str, sp: Split, views: _Views, ks: Sequence
         scores = model.score([cases.histories[i] for i in idx], now=now)
         seconds += time.perf_counter() - t1
         if scores.shape != (len(idx), sp.train.n_items + 1):
-            raise ValueError(f"model {name!r} returned scores of shape {scores.shape}, "
-                             f"expected {(len(idx), sp.train.n_items + 1)}")
+            raise ValueError(
+                f"model {name!r} returned scores of shape {scores.shape}, expected {(len(idx), sp.train.n_items + 1)}"
+            )
         acc.add(idx, _top_k_batch(_restrict(scores, cases, idx), kmax), [cases.truth[i] for i in idx])
         if acc_explore is not None:
             e_idx = np.flatnonzero((explore_main >= idx[0]) & (explore_main <= idx[-1]))
             if len(e_idx):
                 sub = scores[explore_main[e_idx] - idx[0]]
-                acc_explore.add(e_idx, _top_k_batch(_restrict(sub, explore, e_idx), kmax),
-                                [explore.truth[j] for j in e_idx])
+                acc_explore.add(
+                    e_idx, _top_k_batch(_restrict(sub, explore, e_idx), kmax), [explore.truth[j] for j in e_idx]
+                )
     return acc, acc_explore, seconds
 
 

@@ -63,8 +63,15 @@ class Recommender(ABC):
         """float32 (C,) scores of the given item indices."""
         return self.score([history], now=now)[0][np.asarray(candidates, dtype=np.int64)]
 
-    def recommend(self, history: History, k: int = 10, *, exclude: np.ndarray | None = None,
-                  allow: np.ndarray | None = None, now: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def recommend(
+        self,
+        history: History,
+        k: int = 10,
+        *,
+        exclude: np.ndarray | None = None,
+        allow: np.ndarray | None = None,
+        now: float | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Top-k item indices and their scores for one history.
 
         exclude: item indices never to return (for example already bought, out
@@ -89,8 +96,9 @@ class Recommender(ABC):
     def save(self, path: str | Path) -> Path:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        (path / "config.json").write_text(json.dumps(
-            {"name": self.name, "n_items": self.n_items, "config": self.config}, indent=2, default=str))
+        (path / "config.json").write_text(
+            json.dumps({"name": self.name, "n_items": self.n_items, "config": self.config}, indent=2, default=str)
+        )
         np.savez(path / "arrays.npz", **self._state())
         return path
 
@@ -124,12 +132,15 @@ def config_check(name: str, config: Mapping[str, Any]) -> None:
     """ValueError when a model's config carries what the run itself passes (the device)."""
     misplaced = sorted(set(config) & set(RUNTIME_KEYS))
     if misplaced:
-        raise ValueError(f"config of {name}: {', '.join(misplaced)} is not model configuration "
-                         "(the run passes it: --device for the device)")
+        raise ValueError(
+            f"config of {name}: {', '.join(misplaced)} is not model configuration "
+            "(the run passes it: --device for the device)"
+        )
 
 
-def tuned_config(defaults: Mapping[str, Any], fitted: Mapping[str, Any],
-                 requested: Mapping[str, Any]) -> dict[str, Any]:
+def tuned_config(
+    defaults: Mapping[str, Any], fitted: Mapping[str, Any], requested: Mapping[str, Any]
+) -> dict[str, Any]:
     """The config to fit the same model again (on more data) without tuning again:
     `requested`, plus every hyperparameter whose default is None (the model tunes it
     in fit, as EASE's l2) set to the value the earlier fit chose (`fitted`)."""
@@ -140,8 +151,9 @@ def tuned_config(defaults: Mapping[str, Any], fitted: Mapping[str, Any],
     return out
 
 
-def top_k(scores: np.ndarray, k: int, *, exclude: np.ndarray | None = None,
-          allow: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def top_k(
+    scores: np.ndarray, k: int, *, exclude: np.ndarray | None = None, allow: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Top-k of a 1-D score vector (index 0 is padding and never returned)."""
     scores = np.asarray(scores, dtype=np.float64).copy()
     scores[0] = -np.inf

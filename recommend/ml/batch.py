@@ -12,8 +12,14 @@ from .data import History
 DAY = 86400.0
 
 
-def histories_csr(histories: Sequence[History], n_items: int, *, weighting: str = "binary",
-                  now: float | None = None, half_life_days: float | None = None) -> sp.csr_matrix:
+def histories_csr(
+    histories: Sequence[History],
+    n_items: int,
+    *,
+    weighting: str = "binary",
+    now: float | None = None,
+    half_life_days: float | None = None,
+) -> sp.csr_matrix:
     """float32 (B, n_items + 1) matrix of a batch of histories.
 
     weighting: "binary" (1 if the item occurs), "count" (occurrences), "quantity"
@@ -40,8 +46,9 @@ def histories_csr(histories: Sequence[History], n_items: int, *, weighting: str 
     shape = (len(histories), n_items + 1)
     if not rows:
         return sp.csr_matrix(shape, dtype=np.float32)
-    m = sp.csr_matrix((np.concatenate(vals).astype(np.float32), (np.concatenate(rows), np.concatenate(cols))),
-                      shape=shape)
+    m = sp.csr_matrix(
+        (np.concatenate(vals).astype(np.float32), (np.concatenate(rows), np.concatenate(cols))), shape=shape
+    )
     m.sum_duplicates()
     if weighting == "binary":
         m.data[:] = 1.0

@@ -80,8 +80,9 @@ class TfidfContent(_ContentBase):
         self.n_items = data.n_items
         texts = item_texts(data)
         words = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True).fit_transform(texts)
-        chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), min_df=2, sublinear_tf=True
-                                ).fit_transform(texts)
+        chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), min_df=2, sublinear_tf=True).fit_transform(
+            texts
+        )
         x = sp.hstack([words, chars * float(self.config["char_weight"])]).tocsr()
         self._x = normalize(x).astype(np.float32).tocsr()
         if progress:

@@ -41,11 +41,13 @@ class History:
         return cls(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64), None)
 
     @classmethod
-    def from_lists(cls, items: Sequence[int], times: Sequence[float] | None = None,
-                   quantities: Sequence[float] | None = None) -> "History":
+    def from_lists(
+        cls, items: Sequence[int], times: Sequence[float] | None = None, quantities: Sequence[float] | None = None
+    ) -> "History":
         items_arr = np.asarray(items, dtype=np.int64)
-        times_arr = (np.arange(len(items_arr), dtype=np.float64) if times is None
-                     else np.asarray(times, dtype=np.float64))
+        times_arr = (
+            np.arange(len(items_arr), dtype=np.float64) if times is None else np.asarray(times, dtype=np.float64)
+        )
         q = None if quantities is None else np.asarray(quantities, dtype=np.float32)
         return cls(items_arr, times_arr, q)
 
@@ -116,18 +118,25 @@ class InteractionData:
         return len(self.user)
 
     @classmethod
-    def from_arrays(cls, users: Sequence, items: Sequence, times: Sequence[float],
-                    quantities: Sequence[float] | None = None, *, item_ids: Sequence | None = None,
-                    user_ids: Sequence | None = None, item_features: ItemFeatures | None = None,
-                    seed: int = 0) -> "InteractionData":
+    def from_arrays(
+        cls,
+        users: Sequence,
+        items: Sequence,
+        times: Sequence[float],
+        quantities: Sequence[float] | None = None,
+        *,
+        item_ids: Sequence | None = None,
+        user_ids: Sequence | None = None,
+        item_features: ItemFeatures | None = None,
+        seed: int = 0,
+    ) -> "InteractionData":
         """Build from external ids. `item_ids`/`user_ids` fix the index order (for
         example the catalog order, so items never bought still get an index);
         otherwise ids are indexed in sorted order."""
         users = np.asarray(users)
         items = np.asarray(items)
         times_arr = np.asarray(times, dtype=np.float64)
-        qty = (np.ones(len(users), dtype=np.float32) if quantities is None
-               else np.asarray(quantities, dtype=np.float32))
+        qty = np.ones(len(users), dtype=np.float32) if quantities is None else np.asarray(quantities, dtype=np.float32)
         uids = np.unique(users) if user_ids is None else np.asarray(user_ids)
         iids = np.unique(items) if item_ids is None else np.asarray(item_ids)
         u_index = {u: i for i, u in enumerate(uids.tolist())}
@@ -147,8 +156,15 @@ class InteractionData:
 
     def subset(self, mask: np.ndarray) -> "InteractionData":
         """Same index maps, only the rows where mask is true."""
-        return InteractionData(self.user[mask], self.item[mask], self.time[mask], self.quantity[mask],
-                               self.user_ids, self.item_ids, self.item_features)
+        return InteractionData(
+            self.user[mask],
+            self.item[mask],
+            self.time[mask],
+            self.quantity[mask],
+            self.user_ids,
+            self.item_ids,
+            self.item_features,
+        )
 
     def csr(self, weighting: str = "count") -> sp.csr_matrix:
         """User × item matrix, shape (n_users, n_items + 1), float32.
@@ -170,8 +186,7 @@ class InteractionData:
         if self._histories is None:
             bounds = np.searchsorted(self.user, np.arange(self.n_users + 1))
             self._histories = [
-                History(self.item[a:b], self.time[a:b], self.quantity[a:b])
-                for a, b in zip(bounds[:-1], bounds[1:])
+                History(self.item[a:b], self.time[a:b], self.quantity[a:b]) for a, b in zip(bounds[:-1], bounds[1:])
             ]
         return self._histories
 

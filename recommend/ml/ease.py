@@ -51,7 +51,7 @@ class EASE(Recommender):
             if len(cuts) == 0:
                 continue
             last = cuts[-1]
-            keep[offsets[u] + last: offsets[u + 1]] = False
+            keep[offsets[u] + last : offsets[u + 1]] = False
             inputs.append(History(h.items[:last], h.times[:last]))
             targets.append(np.unique(h.items[last:]))
         grid = [float(v) for v in self.config["l2_grid"]]

@@ -39,13 +39,21 @@ from .data import History, InteractionData
 
 log = logging.getLogger(__name__)
 DAY = 86400.0
-HISTORY_FEATURES = ("in_history", "baskets_with", "units", "decayed", "last1", "last3", "days_since",
-                    "mean_gap", "due_ratio")
+HISTORY_FEATURES = (
+    "in_history",
+    "baskets_with",
+    "units",
+    "decayed",
+    "last1",
+    "last3",
+    "days_since",
+    "mean_gap",
+    "due_ratio",
+)
 # the rows of history_features(), named
 IN_HISTORY, BASKETS_WITH, UNITS, DECAYED, LAST1, LAST3, DAYS_SINCE, MEAN_GAP, DUE_RATIO = range(len(HISTORY_FEATURES))
 USER_FEATURES = ("u_baskets", "u_items", "u_basket_size", "u_days_since")
-ITEM_FEATURES = ("i_pop", "i_pop30", "i_trend", "i_buyers", "i_price", "price_ratio", "cat_affinity", "i_age",
-                 "i_idle")
+ITEM_FEATURES = ("i_pop", "i_pop30", "i_trend", "i_buyers", "i_price", "price_ratio", "cat_affinity", "i_age", "i_idle")
 
 
 def _model_class(name: str) -> type[Recommender] | None:
@@ -72,8 +80,11 @@ class _ItemStats:
         pairs = np.unique(data.user.astype(np.int64) * n1 + data.item)
         buyers = np.bincount(pairs % n1, minlength=n1).astype(np.float64)
         feats = data.item_features
-        price = (np.asarray(feats.prices, dtype=np.float64) if feats is not None and feats.prices is not None
-                 else np.full(n1, np.nan))
+        price = (
+            np.asarray(feats.prices, dtype=np.float64)
+            if feats is not None and feats.prices is not None
+            else np.full(n1, np.nan)
+        )
         if feats is not None and feats.categories is not None:
             _, cat = np.unique(np.asarray([str(c or "") for c in feats.categories]), return_inverse=True)
         else:
@@ -86,9 +97,19 @@ class _ItemStats:
         sold = np.isfinite(first)
         age, idle = np.full(n1, np.nan), np.full(n1, np.nan)
         age[sold], idle[sold] = (end - first[sold]) / DAY, (end - last[sold]) / DAY
-        return cls({"pop": np.log1p(pop), "pop30": np.log1p(pop30), "trend": np.log((pop30 + 1) / (prev30 + 1)),
-                    "buyers": np.log1p(buyers), "price": price, "cat": cat.astype(np.int64),
-                    "raw_pop": pop, "age": age, "idle": idle})
+        return cls(
+            {
+                "pop": np.log1p(pop),
+                "pop30": np.log1p(pop30),
+                "trend": np.log((pop30 + 1) / (prev30 + 1)),
+                "buyers": np.log1p(buyers),
+                "price": price,
+                "cat": cat.astype(np.int64),
+                "raw_pop": pop,
+                "age": age,
+                "idle": idle,
+            }
+        )
 
 
 def history_features(h: History, now: float, n1: int, stats: _ItemStats) -> tuple[np.ndarray, np.ndarray]:
@@ -130,7 +151,10 @@ class Hybrid(Recommender):
         "history_candidates": 100,  # previously bought items, the most recent/frequent first
         "label_days": 30,
         "max_train_users": 3000,
-        "n_estimators": 300, "learning_rate": 0.05, "num_leaves": 31, "min_child_samples": 20,
+        "n_estimators": 300,
+        "learning_rate": 0.05,
+        "num_leaves": 31,
+        "min_child_samples": 20,
         "seed": 0,
     }
 
@@ -144,8 +168,9 @@ class Hybrid(Recommender):
         self.ranker_ = None  # lightgbm.Booster
 
     # -- base models -----------------------------------------------------------
-    def _fit_bases(self, data: InteractionData, configs: dict[str, dict[str, Any]],
-                   progress: Progress | None) -> dict[str, Recommender]:
+    def _fit_bases(
+        self, data: InteractionData, configs: dict[str, dict[str, Any]], progress: Progress | None
+    ) -> dict[str, Recommender]:
         fitted: dict[str, Recommender] = {}
         names = list(self.config["bases"])
         for i, name in enumerate(names):
@@ -154,8 +179,9 @@ class Hybrid(Recommender):
                 log.warning("hybrid: base model %r is unknown; skipped", name)
                 continue
             try:
-                fitted[name] = build_model(cls, configs.get(name), device=self.device,
-                                           cache_dir=self.cache_dir).fit(data)
+                fitted[name] = build_model(cls, configs.get(name), device=self.device, cache_dir=self.cache_dir).fit(
+                    data
+                )
             except Exception as exc:  # a failing base model degrades the hybrid, never breaks it
                 log.warning("hybrid: base model %r failed to fit (%s); skipped", name, exc)
             if progress:
@@ -167,8 +193,9 @@ class Hybrid(Recommender):
         names = [f"{b}_{kind}" for b in self.config["bases"] for kind in ("score", "rank")]
         return names + list(HISTORY_FEATURES) + list(USER_FEATURES) + list(ITEM_FEATURES)
 
-    def _candidates_and_features(self, histories: Sequence[History], now: float | None, bases: dict[str, Recommender],
-                                 stats: _ItemStats) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _candidates_and_features(
+        self, histories: Sequence[History], now: float | None, bases: dict[str, Recommender], stats: _ItemStats
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
         n1 = self.n_items + 1
         names = list(self.config["bases"])
         n_new, n_hist = int(self.config["new_candidates"]), int(self.config["history_candidates"])
@@ -202,8 +229,9 @@ class Hybrid(Recommender):
                     ranked = np.sort(finite)
                     rc = row[c]
                     ok = np.isfinite(rc)
-                    rank = (len(ranked) - np.searchsorted(ranked, np.where(ok, rc, -1e30), side="right")
-                            + 1).astype(np.float64)
+                    rank = (len(ranked) - np.searchsorted(ranked, np.where(ok, rc, -1e30), side="right") + 1).astype(
+                        np.float64
+                    )
                     cols += [np.where(ok, rc, np.nan), rank]
                 else:
                     cols += [np.full(len(c), np.nan), np.full(len(c), np.nan)]
@@ -217,9 +245,17 @@ class Hybrid(Recommender):
                 aff = share[s["cat"][c]]
             else:
                 aff = np.full(len(c), np.nan)
-            cols += [s["pop"][c], s["pop30"][c], s["trend"][c], s["buyers"][c], price,
-                     np.log(price / band) if np.isfinite(band) and band > 0 else np.full(len(c), np.nan), aff,
-                     s["age"][c], s["idle"][c]]
+            cols += [
+                s["pop"][c],
+                s["pop30"][c],
+                s["trend"][c],
+                s["buyers"][c],
+                price,
+                np.log(price / band) if np.isfinite(band) and band > 0 else np.full(len(c), np.nan),
+                aff,
+                s["age"][c],
+                s["idle"][c],
+            ]
             out.append((c, np.column_stack(cols).astype(np.float32)))
         return out
 
@@ -244,18 +280,22 @@ class Hybrid(Recommender):
             keep = np.sort(rng.choice(len(users), int(self.config["max_train_users"]), replace=False))
             hists, truth = [hists[i] for i in keep], [truth[i] for i in keep]
         if not hists or inner.n_interactions == 0:
-            raise ValueError("the hybrid needs purchases both before and within the last "
-                             f"{self.config['label_days']} days of the training data")
+            raise ValueError(
+                "the hybrid needs purchases both before and within the last "
+                f"{self.config['label_days']} days of the training data"
+            )
         requested = {k: dict(v) for k, v in (self.config["base_configs"] or {}).items()}
         inner_bases = self._fit_bases(inner, requested, progress)
         # what a base tuned on the inner data (EASE's l2) it keeps on all the data: tuned once
-        tuned = {name: tuned_config(type(m).defaults, m.config, requested.get(name, {}))
-                 for name, m in inner_bases.items()}
+        tuned = {
+            name: tuned_config(type(m).defaults, m.config, requested.get(name, {})) for name, m in inner_bases.items()
+        }
         inner_stats = _ItemStats.from_data(inner)
         xs, ys, groups = [], [], []
         for a in range(0, len(hists), 256):
-            for (c, x), t in zip(self._candidates_and_features(hists[a:a + 256], cut, inner_bases, inner_stats),
-                                 truth[a:a + 256]):
+            for (c, x), t in zip(
+                self._candidates_and_features(hists[a : a + 256], cut, inner_bases, inner_stats), truth[a : a + 256]
+            ):
                 y = np.isin(c, t).astype(np.float32)
                 if y.any() and len(c) > 1:
                     xs.append(x)
@@ -265,11 +305,21 @@ class Hybrid(Recommender):
                 progress("hybrid features", min(a + 256, len(hists)), len(hists))
         if not groups:
             raise ValueError("no held-out purchase is among the candidates: cannot train the ranker")
-        params = {"objective": "lambdarank", "metric": "ndcg", "eval_at": [10], "learning_rate":
-                  float(self.config["learning_rate"]), "num_leaves": int(self.config["num_leaves"]),
-                  "min_child_samples": int(self.config["min_child_samples"]), "feature_fraction": 0.8,
-                  "bagging_fraction": 0.8, "bagging_freq": 1, "seed": seed, "deterministic": True,
-                  "num_threads": 2, "verbose": -1}
+        params = {
+            "objective": "lambdarank",
+            "metric": "ndcg",
+            "eval_at": [10],
+            "learning_rate": float(self.config["learning_rate"]),
+            "num_leaves": int(self.config["num_leaves"]),
+            "min_child_samples": int(self.config["min_child_samples"]),
+            "feature_fraction": 0.8,
+            "bagging_fraction": 0.8,
+            "bagging_freq": 1,
+            "seed": seed,
+            "deterministic": True,
+            "num_threads": 2,
+            "verbose": -1,
+        }
         train = lgb.Dataset(np.vstack(xs), np.concatenate(ys), group=groups, feature_name=self.feature_names())
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -314,8 +364,10 @@ class Hybrid(Recommender):
 
         self.ranker_ = lgb.Booster(model_file=str(path / "ranker.txt"))
         if self.ranker_.num_feature() != len(self.feature_names()) or "age" not in self.stats_.a:
-            raise ValueError(f"{path}: a hybrid saved with other features ({self.ranker_.num_feature()}, "
-                             f"now {len(self.feature_names())}); retrain it")
+            raise ValueError(
+                f"{path}: a hybrid saved with other features ({self.ranker_.num_feature()}, "
+                f"now {len(self.feature_names())}); retrain it"
+            )
         self.bases_ = {}
         for name in self.config.get("used_bases", []):
             cls = _model_class(name)

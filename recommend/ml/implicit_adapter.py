@@ -78,18 +78,27 @@ class ALS(_ImplicitModel):
     name = "als"
 
     # chosen on the temporal validation split of the store (docs/evaluation.md)
-    defaults: ClassVar[dict[str, Any]] = {"factors": 128, "regularization": 1.0, "alpha": 1.0, "iterations": 15,
-                                          "seed": 0}
+    defaults: ClassVar[dict[str, Any]] = {
+        "factors": 128,
+        "regularization": 1.0,
+        "alpha": 1.0,
+        "iterations": 15,
+        "seed": 0,
+    }
 
     def _model(self):
         from implicit.cpu.als import AlternatingLeastSquares
 
         c = self.config
         with threadpool_limits(1, "blas"):  # implicit checks (and warns about) BLAS threads here
-            return AlternatingLeastSquares(factors=int(c["factors"]),
-                                           regularization=float(c["regularization"]),
-                                           alpha=float(c["alpha"]), iterations=int(c["iterations"]),
-                                           random_state=int(c["seed"]), calculate_training_loss=False)
+            return AlternatingLeastSquares(
+                factors=int(c["factors"]),
+                regularization=float(c["regularization"]),
+                alpha=float(c["alpha"]),
+                iterations=int(c["iterations"]),
+                random_state=int(c["seed"]),
+                calculate_training_loss=False,
+            )
 
     def fit(self, data: InteractionData, *, progress: Progress | None = None) -> "ALS":
         self.n_items = data.n_items
@@ -97,8 +106,11 @@ class ALS(_ImplicitModel):
         # implicit runs its own threads and wants BLAS single-threaded while it fits
         with threadpool_limits(1, "blas"):
             model = self._model()
-            model.fit(_confidence(data.csr("count")), show_progress=False,
-                      callback=self._callback(progress, int(self.config["iterations"])))
+            model.fit(
+                _confidence(data.csr("count")),
+                show_progress=False,
+                callback=self._callback(progress, int(self.config["iterations"])),
+            )
         self.item_factors_ = np.asarray(model.item_factors, dtype=np.float32)
         model._YtY = None  # the Gram matrix of the final item factors, computed once at the first fold-in
         self._model_ = model
@@ -123,8 +135,15 @@ class BPR(_ImplicitModel):
 
     name = "bpr"
 
-    defaults: ClassVar[dict[str, Any]] = {"factors": 64, "learning_rate": 0.05, "regularization": 0.01,
-                                          "iterations": 100, "fold_in_steps": 50, "fold_in_rate": 0.5, "seed": 0}
+    defaults: ClassVar[dict[str, Any]] = {
+        "factors": 64,
+        "learning_rate": 0.05,
+        "regularization": 0.01,
+        "iterations": 100,
+        "fold_in_steps": 50,
+        "fold_in_rate": 0.5,
+        "seed": 0,
+    }
 
     def fit(self, data: InteractionData, *, progress: Progress | None = None) -> "BPR":
         from implicit.cpu.bpr import BayesianPersonalizedRanking
@@ -132,11 +151,14 @@ class BPR(_ImplicitModel):
         c = self.config
         self.n_items = data.n_items
         self._set_pop(data)
-        model = BayesianPersonalizedRanking(factors=int(c["factors"]), learning_rate=float(c["learning_rate"]),
-                                            regularization=float(c["regularization"]),
-                                            iterations=int(c["iterations"]), random_state=int(c["seed"]))
-        model.fit(data.csr("binary"), show_progress=False,
-                  callback=self._callback(progress, int(c["iterations"])))
+        model = BayesianPersonalizedRanking(
+            factors=int(c["factors"]),
+            learning_rate=float(c["learning_rate"]),
+            regularization=float(c["regularization"]),
+            iterations=int(c["iterations"]),
+            random_state=int(c["seed"]),
+        )
+        model.fit(data.csr("binary"), show_progress=False, callback=self._callback(progress, int(c["iterations"])))
         self.item_factors_ = np.asarray(model.item_factors, dtype=np.float32)
         return self
 

@@ -48,16 +48,17 @@ class ItemKNN(Recommender):
             vals.append(v[keep])
             if progress:
                 progress("similarities", b, total)
-        self.sim_ = sp.csr_matrix((np.concatenate(vals).astype(np.float32),
-                                   (np.concatenate(rows), np.concatenate(cols))), shape=(n + 1, n + 1))
+        self.sim_ = sp.csr_matrix(
+            (np.concatenate(vals).astype(np.float32), (np.concatenate(rows), np.concatenate(cols))),
+            shape=(n + 1, n + 1),
+        )
         pop = data.item_popularity()
         self.pop_ = (pop / max(pop.max(), 1.0)).astype(np.float32)
         return self
 
     def score(self, histories: Sequence[History], *, now: float | None = None) -> np.ndarray:
         hl = self.config.get("half_life_days")
-        h = histories_csr(histories, self.n_items, weighting="decay" if hl else "binary", now=now,
-                          half_life_days=hl)
+        h = histories_csr(histories, self.n_items, weighting="decay" if hl else "binary", now=now, half_life_days=hl)
         out = np.asarray((h @ self.sim_).todense(), dtype=np.float32)
         # tiny popularity prior breaks ties and fills lists of cold histories
         out += 1e-6 * self.pop_[None, :]
@@ -77,5 +78,3 @@ class ItemKNN(Recommender):
         n = self.n_items + 1
         self.sim_ = sp.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=(n, n))
         self.pop_ = arrays["pop"]
-
-

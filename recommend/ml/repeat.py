@@ -32,8 +32,9 @@ class RepeatPurchase(Recommender):
         return self
 
     def score(self, histories: Sequence[History], *, now: float | None = None) -> np.ndarray:
-        own = histories_csr(histories, self.n_items, weighting="decay", now=now,
-                            half_life_days=self.config["half_life_days"])
+        own = histories_csr(
+            histories, self.n_items, weighting="decay", now=now, half_life_days=self.config["half_life_days"]
+        )
         out = np.repeat(self.pad_[None, :], len(histories), axis=0)
         rows = np.repeat(np.arange(own.shape[0]), np.diff(own.indptr))
         out[rows, own.indices] = 1.0 + own.data

@@ -69,8 +69,9 @@ class BasketSeq:
         return cls(baskets, gaps, sizes)
 
 
-def repeat_features(seq: BasketSeq, start: int, end: int, *, n_keys: int,
-                    decay: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def repeat_features(
+    seq: BasketSeq, start: int, end: int, *, n_keys: int, decay: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The repeat inputs of steps start..end-1 of one sequence.
 
     keys: int64 (n_keys,) the most recently bought distinct items of steps < end
@@ -88,7 +89,7 @@ def repeat_features(seq: BasketSeq, start: int, end: int, *, n_keys: int,
     np.maximum.at(last, flat, step)
     distinct = np.flatnonzero(last >= 0)
     chosen = distinct[np.argsort(-last[distinct], kind="stable")[:n_keys]]
-    keys[:len(chosen)] = chosen
+    keys[: len(chosen)] = chosen
     slot = np.full(len(last), -1, dtype=np.int64)
     slot[chosen] = np.arange(len(chosen))
     inc = np.zeros((end, n_keys), dtype=np.float32)
@@ -126,19 +127,45 @@ class _EarlyStopping:
 class SASRec(Recommender):
     name: ClassVar[str] = "sasrec"
     defaults: ClassVar[dict[str, Any]] = {
-        "max_len": 50, "repeat_keys": 200, "dim": 64, "layers": 2, "heads": 2, "dropout": 0.2, "repeat_head": True,
+        "max_len": 50,
+        "repeat_keys": 200,
+        "dim": 64,
+        "layers": 2,
+        "heads": 2,
+        "dropout": 0.2,
+        "repeat_head": True,
         "tie_weights": True,
-        "gap_buckets": 16, "size_buckets": 8, "repeat_decay": 0.85,
+        "gap_buckets": 16,
+        "size_buckets": 8,
+        "repeat_decay": 0.85,
         # discovery takes off after a plateau of several epochs (popularity first): patience must outlast it
-        "lr": 1e-3, "weight_decay": 0.0, "batch_size": 128, "epochs": 40, "patience": 8, "stop_on": "new",
-        "item_dropout": 0.0, "completion_weight": 0.0, "discovery_weight": 1.0,
-        "val_users": 500, "max_windows_per_user": 4, "seed": 0,
+        "lr": 1e-3,
+        "weight_decay": 0.0,
+        "batch_size": 128,
+        "epochs": 40,
+        "patience": 8,
+        "stop_on": "new",
+        "item_dropout": 0.0,
+        "completion_weight": 0.0,
+        "discovery_weight": 1.0,
+        "val_users": 500,
+        "max_windows_per_user": 4,
+        "seed": 0,
         # None: early stopping on held-out baskets, then the best epoch is kept here, so that a
         # refit on more data (the pipeline's serving fit) trains that many epochs on everything
         "train_epochs": None,
     }
-    _net_keys: ClassVar[tuple[str, ...]] = ("max_len", "dim", "layers", "heads", "dropout", "gap_buckets",
-                                            "size_buckets", "repeat_head", "tie_weights")
+    _net_keys: ClassVar[tuple[str, ...]] = (
+        "max_len",
+        "dim",
+        "layers",
+        "heads",
+        "dropout",
+        "gap_buckets",
+        "size_buckets",
+        "repeat_head",
+        "tie_weights",
+    )
 
     runtime: ClassVar[tuple[str, ...]] = ("device",)
 
@@ -157,11 +184,19 @@ class SASRec(Recommender):
         return SASRecNet(self.n_items, **{k: self.config[k] for k in self._net_keys})
 
     def _seq(self, h: History) -> BasketSeq:
-        return BasketSeq.from_history(h, gap_buckets=int(self.config["gap_buckets"]),
-                                      size_buckets=int(self.config["size_buckets"]))
+        return BasketSeq.from_history(
+            h, gap_buckets=int(self.config["gap_buckets"]), size_buckets=int(self.config["size_buckets"])
+        )
 
-    def _batch(self, seqs: Sequence[BasketSeq], ends: Sequence[int], *, targets: bool, device: str,
-               rng: np.random.Generator | None = None) -> dict:
+    def _batch(
+        self,
+        seqs: Sequence[BasketSeq],
+        ends: Sequence[int],
+        *,
+        targets: bool,
+        device: str,
+        rng: np.random.Generator | None = None,
+    ) -> dict:
         """Tensors for windows of input steps [end - L, end) of each sequence, left-padded
         to L. With targets (training), each input basket loses each of its items with
         probability `item_dropout` (at least one stays), and step j's targets are
@@ -203,8 +238,7 @@ class SASRec(Recommender):
                 if targets:
                     row = r * L + pad + j - s
                     if j + 1 < len(seq):
-                        nxt = seq.baskets[j + 1] if p_drop <= 0 else np.union1d(seq.baskets[j + 1],
-                                                                               dropped[r][j + 1])
+                        nxt = seq.baskets[j + 1] if p_drop <= 0 else np.union1d(seq.baskets[j + 1], dropped[r][j + 1])
                         t_rows.append(np.full(len(nxt), row))
                         t_items.append(nxt)
                         t_w.append(np.full(len(nxt), 1.0 / len(nxt), dtype=np.float32))
@@ -222,11 +256,22 @@ class SASRec(Recommender):
         def t(a):
             return torch.from_numpy(np.ascontiguousarray(a)).to(device)
 
-        out = {"flat": t(flat), "offsets": t(offsets), "gaps": t(gaps), "sizes": t(sizes), "keys": t(keys),
-               "counts": t(counts), "decayed": t(decayed)}
+        out = {
+            "flat": t(flat),
+            "offsets": t(offsets),
+            "gaps": t(gaps),
+            "sizes": t(sizes),
+            "keys": t(keys),
+            "counts": t(counts),
+            "decayed": t(decayed),
+        }
         if targets:
-            out.update(tgt_rows=t(np.concatenate(t_rows)), tgt_items=t(np.concatenate(t_items)),
-                       tgt_weight=t(np.concatenate(t_w)), tgt_new=t(np.concatenate(t_new)))
+            out.update(
+                tgt_rows=t(np.concatenate(t_rows)),
+                tgt_items=t(np.concatenate(t_items)),
+                tgt_weight=t(np.concatenate(t_w)),
+                tgt_new=t(np.concatenate(t_new)),
+            )
         return out
 
     @staticmethod
@@ -259,8 +304,9 @@ class SASRec(Recommender):
         fixed = cfg.get("train_epochs")
         # with completion targets, a lone basket of several items still teaches something
         completion = float(cfg["item_dropout"]) > 0 and float(cfg["completion_weight"]) > 0
-        train, val_hists, val_targets = self._hold_out(data, rng, n_val=0 if fixed else int(cfg["val_users"]),
-                                                       completion=completion)
+        train, val_hists, val_targets = self._hold_out(
+            data, rng, n_val=0 if fixed else int(cfg["val_users"]), completion=completion
+        )
         windows = self._windows(train, completion=completion)
         self.net = self._build_net().to(self.device)
         opt = torch.optim.Adam(self.net.parameters(), lr=float(cfg["lr"]), weight_decay=float(cfg["weight_decay"]))
@@ -271,8 +317,15 @@ class SASRec(Recommender):
             t0 = time.perf_counter()
             loss = self._train_epoch(train, windows, opt, rng, desc=f"sasrec epoch {epoch}/{epochs}")
             every, new = self._validate(val_hists, val_targets) if val_hists else (float("nan"), float("nan"))
-            self.history_.append({"epoch": epoch, "loss": loss, "val_ndcg10": every, "val_new_ndcg10": new,
-                                  "seconds": time.perf_counter() - t0})
+            self.history_.append(
+                {
+                    "epoch": epoch,
+                    "loss": loss,
+                    "val_ndcg10": every,
+                    "val_new_ndcg10": new,
+                    "seconds": time.perf_counter() - t0,
+                }
+            )
             if progress:
                 progress("sasrec epoch", epoch, epochs)
             score = {"both": every + new, "new": new, "every": every}[str(cfg["stop_on"])]
@@ -284,8 +337,9 @@ class SASRec(Recommender):
         self._remember_fit(stopping.best_epoch, fixed=bool(fixed))
         return self
 
-    def _hold_out(self, data: InteractionData, rng: np.random.Generator, *, n_val: int,
-                  completion: bool) -> tuple[list[BasketSeq], list[History], list[set[int]]]:
+    def _hold_out(
+        self, data: InteractionData, rng: np.random.Generator, *, n_val: int, completion: bool
+    ) -> tuple[list[BasketSeq], list[History], list[set[int]]]:
         """Validation: the last basket of up to n_val shoppers, carved out of the training
         data. Returns the training sequences (shoppers with a next basket to learn, or with
         completion a lone basket of several items), and the held-out histories and targets."""
@@ -320,8 +374,9 @@ class SASRec(Recommender):
             raise ValueError("SASRec needs shoppers with at least two baskets")
         return np.array(windows, dtype=np.int64)
 
-    def _train_epoch(self, train: list[BasketSeq], windows: np.ndarray, opt, rng: np.random.Generator, *,
-                     desc: str) -> float:
+    def _train_epoch(
+        self, train: list[BasketSeq], windows: np.ndarray, opt, rng: np.random.Generator, *, desc: str
+    ) -> float:
         """One pass over the windows, in batches of windows of similar length (little
         padding) in a random order. Returns the mean loss per predicted step."""
         from tqdm.auto import tqdm
@@ -330,7 +385,7 @@ class SASRec(Recommender):
         bs, w_new = int(self.config["batch_size"]), float(self.config["discovery_weight"])
         widths = np.minimum(windows[:, 1], int(self.config["max_len"]))
         order = np.lexsort((rng.random(len(windows)), widths))
-        chunks = [order[a:a + bs] for a in range(0, len(order), bs)]
+        chunks = [order[a : a + bs] for a in range(0, len(order), bs)]
         total, count = 0.0, 0
         for c in tqdm(rng.permutation(len(chunks)), desc=desc, leave=False, disable=None):
             w = windows[chunks[c]]
@@ -368,7 +423,7 @@ class SASRec(Recommender):
                 return None
             top = np.argpartition(-row, k)[:k]
             top = top[np.argsort(-row[top], kind="stable")]
-            return float(sum(disc[i] for i, it in enumerate(top) if int(it) in t) / disc[:min(k, len(t))].sum())
+            return float(sum(disc[i] for i, it in enumerate(top) if int(it) in t) / disc[: min(k, len(t))].sum())
 
         every, new = [], []
         for row, h, t in zip(scores, hists, targets):
@@ -391,7 +446,7 @@ class SASRec(Recommender):
         device = next(self.net.parameters()).device.type
         self.net.eval()
         for a in range(0, len(histories), batch_size):
-            chunk = histories[a:a + batch_size]
+            chunk = histories[a : a + batch_size]
             idx = [i for i, h in enumerate(chunk) if len(h)]
             if not idx:
                 continue
@@ -421,8 +476,10 @@ class SASRec(Recommender):
 
     # -- persistence -----------------------------------------------------------
     def _state(self) -> dict[str, np.ndarray]:
-        return {f"epoch_{k}": np.array([h[k] for h in self.history_], dtype=np.float64)
-                for k in ("loss", "val_ndcg10", "val_new_ndcg10", "seconds")}
+        return {
+            f"epoch_{k}": np.array([h[k] for h in self.history_], dtype=np.float64)
+            for k in ("loss", "val_ndcg10", "val_new_ndcg10", "seconds")
+        }
 
     def _load_state(self, arrays: dict[str, np.ndarray]) -> None:
         keys = [k[6:] for k in arrays if k.startswith("epoch_")]

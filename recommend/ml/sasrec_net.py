@@ -57,16 +57,28 @@ class Block(nn.Module):
         """x: (B, L, D); mask: bool (B, 1, L, L), True = may attend. Returns (B, L, D)."""
         b, n, d = x.shape
         q, k, v = self.qkv(self.norm1(x)).view(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
-        a = F.scaled_dot_product_attention(q, k, v, attn_mask=mask,
-                                           dropout_p=self.attn_dropout if self.training else 0.0)
+        a = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=mask, dropout_p=self.attn_dropout if self.training else 0.0
+        )
         x = x + self.drop(self.proj(a.transpose(1, 2).reshape(b, n, d)))
         return x + self.drop(self.ff(self.norm2(x)))
 
 
 class SASRecNet(nn.Module):
-    def __init__(self, n_items: int, *, max_len: int = 50, dim: int = 64, layers: int = 2, heads: int = 2,
-                 dropout: float = 0.2, gap_buckets: int = 16, size_buckets: int = 8,
-                 repeat_head: bool = True, tie_weights: bool = True) -> None:
+    def __init__(
+        self,
+        n_items: int,
+        *,
+        max_len: int = 50,
+        dim: int = 64,
+        layers: int = 2,
+        heads: int = 2,
+        dropout: float = 0.2,
+        gap_buckets: int = 16,
+        size_buckets: int = 8,
+        repeat_head: bool = True,
+        tie_weights: bool = True,
+    ) -> None:
         super().__init__()
         self.n_items = n_items
         self.max_len = max_len
@@ -92,8 +104,9 @@ class SASRecNet(nn.Module):
             for emb in (self.item_emb, self.gap_emb, self.size_emb):
                 emb.weight[0].zero_()
 
-    def forward(self, flat_items: torch.Tensor, offsets: torch.Tensor, gaps: torch.Tensor,
-                sizes: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, flat_items: torch.Tensor, offsets: torch.Tensor, gaps: torch.Tensor, sizes: torch.Tensor
+    ) -> torch.Tensor:
         """flat_items: long (T,) the items of every step, step after step (row-major over
         (B, L)); offsets: long (B * L,) where each step's items start in flat_items (a
         padding step has none); gaps, sizes: long (B, L) buckets, 0 = padding step.
@@ -104,8 +117,12 @@ class SASRecNet(nn.Module):
         bags = F.embedding_bag(flat_items, self.item_emb.weight, offsets, mode="mean", padding_idx=0)
         real = gaps != 0
         pos = torch.arange(self.max_len - n, self.max_len, device=gaps.device)
-        x = (bags.view(b, n, -1) * self.item_emb.embedding_dim ** 0.5 + self.pos_emb(pos)[None]
-             + self.gap_emb(gaps) + self.size_emb(sizes))
+        x = (
+            bags.view(b, n, -1) * self.item_emb.embedding_dim**0.5
+            + self.pos_emb(pos)[None]
+            + self.gap_emb(gaps)
+            + self.size_emb(sizes)
+        )
         x = self.emb_drop(x) * real.unsqueeze(-1)
         causal = torch.ones(n, n, dtype=torch.bool, device=gaps.device).tril()
         # a step may attend to earlier real steps, and always to itself (so padded rows never see nothing)
@@ -121,8 +138,9 @@ class SASRecNet(nn.Module):
         gate = F.softplus(self.repeat_gate(hidden)).to(counts.dtype)  # (M, 2)
         return (gate[:, :1] * torch.log1p(counts) + gate[:, 1:] * decayed) * (counts > 0)
 
-    def logits(self, hidden: torch.Tensor, keys: torch.Tensor | None = None,
-               values: torch.Tensor | None = None) -> torch.Tensor:
+    def logits(
+        self, hidden: torch.Tensor, keys: torch.Tensor | None = None, values: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """hidden: (M, D); keys: long (M, K) item index of each repeat key (0 = none);
         values: (M, K) from repeat_values. Returns next-basket logits (M, N); column 0
         (padding) is -inf."""
@@ -151,8 +169,9 @@ class SASRecNet(nn.Module):
         bought = torch.zeros(logits.shape, dtype=torch.bool, device=logits.device).scatter_(1, keys, counts > 0)
         return logits, self.logits(hidden).masked_fill(bought, float("-inf"))
 
-    def calculate_loss(self, batch: Mapping[str, torch.Tensor], *,
-                       discovery_weight: float = 1.0) -> tuple[torch.Tensor, int]:
+    def calculate_loss(
+        self, batch: Mapping[str, torch.Tensor], *, discovery_weight: float = 1.0
+    ) -> tuple[torch.Tensor, int]:
         """The training loss of a batch with targets, and the number of steps it predicts.
 
         Multinomial likelihood of the next basket over the full catalog: each step
@@ -168,7 +187,8 @@ class SASRecNet(nn.Module):
             if bool(new.any()):
                 r_new, i_new = inverse[new], batch["tgt_items"][new]
                 per_row = torch.zeros(len(rows), device=r_new.device).index_add_(
-                    0, r_new, torch.ones_like(r_new, dtype=torch.float32))
+                    0, r_new, torch.ones_like(r_new, dtype=torch.float32)
+                )
                 logp_new = torch.log_softmax(dot.float(), dim=1)
                 loss = loss + discovery_weight * -(logp_new[r_new, i_new] / per_row[r_new]).sum() / (per_row > 0).sum()
         return loss, len(rows)

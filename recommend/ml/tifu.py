@@ -36,7 +36,12 @@ DAY = 86400.0
 class TIFUKNN(Recommender):
     name: ClassVar[str] = "tifuknn"
     defaults: ClassVar[dict[str, Any]] = {
-        "k": 100, "group_size": 7, "r_b": 1.0, "r_g": 0.6, "alpha": 0.7, "cycle_weight": 0.0,
+        "k": 100,
+        "group_size": 7,
+        "r_b": 1.0,
+        "r_g": 0.6,
+        "alpha": 0.7,
+        "cycle_weight": 0.0,
     }
 
     def __init__(self, **config: Any) -> None:
@@ -59,7 +64,7 @@ class TIFUKNN(Recommender):
             back = n - 1 - pos  # 0 = most recent basket
             group_from_end, within_from_end = divmod(back, m)
             group_len = m if group_from_end < n_groups - 1 else n - m * (n_groups - 1)
-            w = (r_b ** within_from_end) / group_len * (r_g ** group_from_end) / n_groups
+            w = (r_b**within_from_end) / group_len * (r_g**group_from_end) / n_groups
             vec[np.unique(basket)] += w
         return vec
 
@@ -76,8 +81,11 @@ class TIFUKNN(Recommender):
             rows.append(sp.csr_matrix(v))
             if progress and (i % 500 == 0 or i == len(hists) - 1):
                 progress("tifuknn vectors", i + 1, len(hists))
-        self._user_vectors = (sp.vstack(rows).tocsr().astype(np.float32) if rows
-                              else sp.csr_matrix((0, self.n_items + 1), dtype=np.float32))
+        self._user_vectors = (
+            sp.vstack(rows).tocsr().astype(np.float32)
+            if rows
+            else sp.csr_matrix((0, self.n_items + 1), dtype=np.float32)
+        )
         self._user_norms = np.sqrt(np.asarray(self._user_vectors.multiply(self._user_vectors).sum(axis=1))).ravel()
         return self
 
@@ -133,6 +141,7 @@ class TIFUKNN(Recommender):
     def similar_items(self, item: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """Items bought by the customers who bought this item, weighted by their vectors."""
         from .base import top_k
+
         uv = self._user_vectors
         col = uv[:, item].toarray().ravel()
         scores = np.asarray(uv.T @ col).ravel().astype(np.float64)
@@ -141,10 +150,15 @@ class TIFUKNN(Recommender):
     # -- persistence ------------------------------------------------------------
     def _state(self) -> dict[str, np.ndarray]:
         uv = self._user_vectors
-        return {"data": uv.data, "indices": uv.indices, "indptr": uv.indptr,
-                "shape": np.array(uv.shape, dtype=np.int64)}
+        return {
+            "data": uv.data,
+            "indices": uv.indices,
+            "indptr": uv.indptr,
+            "shape": np.array(uv.shape, dtype=np.int64),
+        }
 
     def _load_state(self, arrays: dict[str, np.ndarray]) -> None:
-        self._user_vectors = sp.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]),
-                                           shape=tuple(arrays["shape"]))
+        self._user_vectors = sp.csr_matrix(
+            (arrays["data"], arrays["indices"], arrays["indptr"]), shape=tuple(arrays["shape"])
+        )
         self._user_norms = np.sqrt(np.asarray(self._user_vectors.multiply(self._user_vectors).sum(axis=1))).ravel()

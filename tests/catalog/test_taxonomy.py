@@ -77,12 +77,16 @@ def test_the_table_puts_every_real_product_in_the_category_it_had():
 
 def test_a_broken_table_is_refused_with_its_reason(tmp_path):
     bad = tmp_path / "taxonomy.toml"
-    bad.write_text('other = "Other"\nfallback_min_similarity = 0.1\nstop_words = []\n'
-                   '[[category]]\nname = "Mugs"\ndescription = "d"\nkeywords = []\n')
+    bad.write_text(
+        'other = "Other"\nfallback_min_similarity = 0.1\nstop_words = []\n'
+        '[[category]]\nname = "Mugs"\ndescription = "d"\nkeywords = []\n'
+    )
     with pytest.raises(ValueError, match="without keywords: Mugs"):
         taxonomy._load(bad)
-    bad.write_text('other = "Other"\nfallback_min_similarity = 0.1\nstop_words = []\n'
-                   '[[category]]\nname = "Other"\ndescription = "d"\nkeywords = ["X"]\n')
+    bad.write_text(
+        'other = "Other"\nfallback_min_similarity = 0.1\nstop_words = []\n'
+        '[[category]]\nname = "Other"\ndescription = "d"\nkeywords = ["X"]\n'
+    )
     with pytest.raises(ValueError, match="unique"):
         taxonomy._load(bad)
 

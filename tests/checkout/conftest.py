@@ -6,8 +6,15 @@ from checkout.payment import CARD_SUCCEEDS
 
 from .factories import CustomerFactory, ProductFactory
 
-ADDRESS = {"name": "Ada Lovelace", "line1": "12 Mill Lane", "line2": "", "city": "Leeds",
-           "postcode": "LS1 4AB", "country": "United Kingdom", "email": ""}
+ADDRESS = {
+    "name": "Ada Lovelace",
+    "line1": "12 Mill Lane",
+    "line2": "",
+    "city": "Leeds",
+    "postcode": "LS1 4AB",
+    "country": "United Kingdom",
+    "email": "",
+}
 
 
 @pytest.fixture
@@ -32,8 +39,14 @@ def place(cart):
 
     def go(**overrides):
         counter["n"] += 1
-        kwargs = {"cart": cart, "address": dict(ADDRESS), "shipping_method": "standard",
-                  "payment_token": CARD_SUCCEEDS, "coupon_code": "", "idempotency_key": f"key-{counter['n']:08d}"}
+        kwargs = {
+            "cart": cart,
+            "address": dict(ADDRESS),
+            "shipping_method": "standard",
+            "payment_token": CARD_SUCCEEDS,
+            "coupon_code": "",
+            "idempotency_key": f"key-{counter['n']:08d}",
+        }
         kwargs.update(overrides)
         if isinstance(kwargs["address"], dict):  # parsed as the page and the API parse it
             kwargs["address"] = address_parse(data=kwargs["address"])

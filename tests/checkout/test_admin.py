@@ -20,8 +20,9 @@ def test_admin_actions_ship_refund_and_cancel(admin_client, customer, product, p
     assert admin_client.get("/admin/checkout/coupon/").status_code == 200
 
     def act(action, *orders):
-        return admin_client.post("/admin/checkout/order/", {"action": action,
-                                 "_selected_action": [o.pk for o in orders]}, follow=True)
+        return admin_client.post(
+            "/admin/checkout/order/", {"action": action, "_selected_action": [o.pk for o in orders]}, follow=True
+        )
 
     act("mark_shipped", shipped)
     act("cancel", cancelled)

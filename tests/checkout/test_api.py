@@ -56,17 +56,20 @@ def test_anonymous_cart_round_trip(api, product):
     assert r.status_code == 200 and r.json()["lines"] == []
 
 
-@pytest.mark.parametrize("payload, status, field, code", [
-    ({"product": "P", "quantity": 1}, 400, "product", "unknown_product"),
-    ({"product": 999999, "quantity": 1}, 400, "product", "unknown_product"),
-    ({"quantity": 1}, 400, "product", "unknown_product"),
-    ({"product": "__PK__", "quantity": -5}, 400, "quantity", "invalid_quantity"),
-    ({"product": "__PK__", "quantity": 0}, 400, "quantity", "invalid_quantity"),
-    ({"product": "__PK__", "quantity": "ten"}, 400, "quantity", "invalid_quantity"),
-    ({"product": "__PK__", "quantity": 1.5}, 400, "quantity", "invalid_quantity"),
-    ({"product": "__PK__", "quantity": 10**12}, 400, "quantity", "invalid_quantity"),
-    ({"product": "__PK__", "quantity": 11}, 409, "quantity", "out_of_stock"),
-])
+@pytest.mark.parametrize(
+    "payload, status, field, code",
+    [
+        ({"product": "P", "quantity": 1}, 400, "product", "unknown_product"),
+        ({"product": 999999, "quantity": 1}, 400, "product", "unknown_product"),
+        ({"quantity": 1}, 400, "product", "unknown_product"),
+        ({"product": "__PK__", "quantity": -5}, 400, "quantity", "invalid_quantity"),
+        ({"product": "__PK__", "quantity": 0}, 400, "quantity", "invalid_quantity"),
+        ({"product": "__PK__", "quantity": "ten"}, 400, "quantity", "invalid_quantity"),
+        ({"product": "__PK__", "quantity": 1.5}, 400, "quantity", "invalid_quantity"),
+        ({"product": "__PK__", "quantity": 10**12}, 400, "quantity", "invalid_quantity"),
+        ({"product": "__PK__", "quantity": 11}, 409, "quantity", "out_of_stock"),
+    ],
+)
 def test_bad_cart_input_gets_a_coded_4xx_and_changes_nothing(api, product, payload, status, field, code):
     payload = {k: (product.pk if v == "__PK__" else v) for k, v in payload.items()}
     r = api.post("/api/cart/items/", payload, format="json")
@@ -85,8 +88,13 @@ def test_lines_of_other_carts_are_404(api, product):
 
 
 def _checkout(client, **overrides):
-    payload = {**ADDRESS, "shipping_method": "standard", "payment_token": CARD_SUCCEEDS,
-               "idempotency_key": "api-attempt-0001", **overrides}
+    payload = {
+        **ADDRESS,
+        "shipping_method": "standard",
+        "payment_token": CARD_SUCCEEDS,
+        "idempotency_key": "api-attempt-0001",
+        **overrides,
+    }
     return client.post("/api/checkout/", payload, format="json")
 
 
@@ -103,21 +111,25 @@ def test_checkout_with_a_token(token_api, customer, product):
     assert Order.objects.count() == 1 and Product.objects.get(pk=product.pk).stock == 6
 
 
-@pytest.mark.parametrize("overrides, status, field, code", [
-    ({"postcode": "!!"}, 400, "postcode", "invalid_address"),
-    ({"country": "Narnia"}, 400, "country", "invalid_address"),
-    ({"name": ""}, 400, "name", "invalid_address"),
-    ({"shipping_method": "drone"}, 400, "shipping_method", "invalid_choice"),
-    ({"idempotency_key": ""}, 400, "idempotency_key", "blank"),
-    ({"idempotency_key": "bad key!"}, 400, "idempotency_key", "invalid_idempotency_key"),
-    ({"payment_token": CARD_DECLINED}, 402, "payment_token", "payment_declined"),
-    ({"coupon": "NOSUCH"}, 400, "coupon", "coupon_unknown"),
-    ({"coupon": "OLD"}, 400, "coupon", "coupon_expired"),
-    ({"coupon": "VIP"}, 400, "coupon", "coupon_wrong_segment"),
-    ({"coupon": "GONE"}, 400, "coupon", "coupon_used_up"),
-])
-def test_bad_checkout_input_gets_a_field_error_and_changes_nothing(token_api, customer, product, overrides,
-                                                                   status, field, code):
+@pytest.mark.parametrize(
+    "overrides, status, field, code",
+    [
+        ({"postcode": "!!"}, 400, "postcode", "invalid_address"),
+        ({"country": "Narnia"}, 400, "country", "invalid_address"),
+        ({"name": ""}, 400, "name", "invalid_address"),
+        ({"shipping_method": "drone"}, 400, "shipping_method", "invalid_choice"),
+        ({"idempotency_key": ""}, 400, "idempotency_key", "blank"),
+        ({"idempotency_key": "bad key!"}, 400, "idempotency_key", "invalid_idempotency_key"),
+        ({"payment_token": CARD_DECLINED}, 402, "payment_token", "payment_declined"),
+        ({"coupon": "NOSUCH"}, 400, "coupon", "coupon_unknown"),
+        ({"coupon": "OLD"}, 400, "coupon", "coupon_expired"),
+        ({"coupon": "VIP"}, 400, "coupon", "coupon_wrong_segment"),
+        ({"coupon": "GONE"}, 400, "coupon", "coupon_used_up"),
+    ],
+)
+def test_bad_checkout_input_gets_a_field_error_and_changes_nothing(
+    token_api, customer, product, overrides, status, field, code
+):
     CouponFactory(code="OLD", valid_until=timezone.now() - timezone.timedelta(days=1))
     CouponFactory(code="VIP", segment="champions")
     CouponFactory(code="GONE", usage_limit=0)
@@ -143,8 +155,9 @@ def test_checkout_needs_authentication(api, product):
 def test_orders_are_the_customers_own(token_api, customer, product, place):
     services.cart_add(cart=services.cart_get_or_create(customer=customer), product_id=product.pk, quantity=1)
     mine = place()
-    historical = Order.objects.create(number="536365", customer=customer, is_historical=True,
-                                      placed_at=timezone.now(), total=Decimal("15.30"))
+    historical = Order.objects.create(
+        number="536365", customer=customer, is_historical=True, placed_at=timezone.now(), total=Decimal("15.30")
+    )
     theirs = Order.objects.create(number="536366", customer=CustomerFactory(), placed_at=timezone.now())
     listed = token_api.get("/api/orders/").json()
     assert {o["number"] for o in listed["results"]} == {mine.number, historical.number}
@@ -155,16 +168,25 @@ def test_orders_are_the_customers_own(token_api, customer, product, place):
 
 def test_schema_documents_the_checkout_api(api):
     schema = api.get("/api/schema/", HTTP_ACCEPT="application/json").json()
-    for path in ["/api/cart/", "/api/cart/items/", "/api/cart/items/{id}/", "/api/checkout/", "/api/orders/",
-                 "/api/orders/{id}/", "/api/auth/token/"]:
+    for path in [
+        "/api/cart/",
+        "/api/cart/items/",
+        "/api/cart/items/{id}/",
+        "/api/checkout/",
+        "/api/orders/",
+        "/api/orders/{id}/",
+        "/api/auth/token/",
+    ]:
         assert path in schema["paths"], path
     assert "idempotency_key" in schema["components"]["schemas"]["CheckoutIn"]["properties"]
 
 
-@override_settings(REST_FRAMEWORK={
-    **__import__("django.conf").conf.settings.REST_FRAMEWORK,
-    "DEFAULT_THROTTLE_RATES": {"anon": "3/min", "user": "4/min", "login": "2/min", "events": "9/min"},
-})
+@override_settings(
+    REST_FRAMEWORK={
+        **__import__("django.conf").conf.settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anon": "3/min", "user": "4/min", "login": "2/min", "events": "9/min"},
+    }
+)
 def test_throttling_on_anonymous_authenticated_and_login(api, token_api, customer):
     from rest_framework.settings import api_settings
     from rest_framework.throttling import SimpleRateThrottle

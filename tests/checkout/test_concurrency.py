@@ -45,9 +45,14 @@ def test_concurrent_checkouts_never_oversell():
     def shopper(i: int) -> None:
         try:
             barrier.wait(timeout=30)
-            order = services.order_place(cart=carts[i], address=address_parse(data=ADDRESS), shipping_method="standard",
-                                         payment_token=CARD_SUCCEEDS, coupon_code="",
-                                         idempotency_key=f"concurrent-{i:04d}")
+            order = services.order_place(
+                cart=carts[i],
+                address=address_parse(data=ADDRESS),
+                shipping_method="standard",
+                payment_token=CARD_SUCCEEDS,
+                coupon_code="",
+                idempotency_key=f"concurrent-{i:04d}",
+            )
             results[i] = ("ok", order.number)
         except CheckoutError as exc:
             results[i] = ("refused", exc.message, exc.code)
@@ -83,8 +88,14 @@ def test_double_submit_at_the_same_moment_makes_one_order():
     def click() -> None:
         try:
             barrier.wait(timeout=30)
-            order = services.order_place(cart=cart, address=address_parse(data=ADDRESS), shipping_method="standard",
-                                         payment_token=CARD_SUCCEEDS, coupon_code="", idempotency_key="same-click")
+            order = services.order_place(
+                cart=cart,
+                address=address_parse(data=ADDRESS),
+                shipping_method="standard",
+                payment_token=CARD_SUCCEEDS,
+                coupon_code="",
+                idempotency_key="same-click",
+            )
             numbers.append(order.number)
         except Exception as exc:  # noqa: BLE001
             numbers.append(repr(exc))
@@ -133,8 +144,13 @@ def test_no_stock_row_is_locked_while_the_gateway_answers(monkeypatch):
             return super().charge(**kwargs)
 
     monkeypatch.setattr(checkout_services, "get_gateway", WatchingGateway)
-    order = services.order_place(cart=cart, address=address_parse(data=ADDRESS), shipping_method="standard",
-                                 payment_token=CARD_SUCCEEDS, idempotency_key="watch-the-lock")
+    order = services.order_place(
+        cart=cart,
+        address=address_parse(data=ADDRESS),
+        shipping_method="standard",
+        payment_token=CARD_SUCCEEDS,
+        idempotency_key="watch-the-lock",
+    )
     assert seen == {"stock": 1}, seen  # not locked, and the two units are already reserved
     assert order.status == Order.Status.PAID and Product.objects.get(pk=product.pk).stock == 1
 
@@ -165,8 +181,13 @@ def test_two_tabs_checking_out_one_cart_make_one_order(monkeypatch):
     def tab(i: int) -> None:
         try:
             barrier.wait(timeout=30)
-            services.order_place(cart=cart, address=address_parse(data=ADDRESS), shipping_method="standard",
-                                 payment_token=CARD_SUCCEEDS, idempotency_key=f"tab-{i:04d}-key")
+            services.order_place(
+                cart=cart,
+                address=address_parse(data=ADDRESS),
+                shipping_method="standard",
+                payment_token=CARD_SUCCEEDS,
+                idempotency_key=f"tab-{i:04d}-key",
+            )
             results.append("ok")
         except CheckoutError as exc:
             results.append(exc.code)

@@ -45,13 +45,19 @@ def test_add_to_cart_ignores_a_price_sent_by_the_client(client, product):
     assert "£5.10" in html and "£0.02" not in html
 
 
-@pytest.mark.parametrize("quantity, message", [
-    ("-2", "at least 1"), ("0", "at least 1"), ("abc", "whole number"), ("1000000", "at most 10,000"),
-    ("2.5", "whole number"), ("20", "Only 10 left"),
-])
+@pytest.mark.parametrize(
+    "quantity, message",
+    [
+        ("-2", "at least 1"),
+        ("0", "at least 1"),
+        ("abc", "whole number"),
+        ("1000000", "at most 10,000"),
+        ("2.5", "whole number"),
+        ("20", "Only 10 left"),
+    ],
+)
 def test_bad_quantities_get_a_message_and_change_nothing(client, product, quantity, message):
-    response = client.post("/cart/add/", {"product": product.pk, "quantity": quantity, "next": "/cart/"},
-                           follow=True)
+    response = client.post("/cart/add/", {"product": product.pk, "quantity": quantity, "next": "/cart/"}, follow=True)
     assert any(message in m for m in messages_of(response)), messages_of(response)
     assert "Your cart is empty" in response.content.decode()
     assert not Cart.objects.filter(lines__isnull=False).exists()
@@ -118,15 +124,28 @@ def test_checkout_needs_login(client, product):
 def test_checkout_on_an_empty_cart_is_refused(shopper):
     response = shopper.get("/checkout/", follow=True)
     assert any("cart is empty" in m for m in messages_of(response))
-    response = shopper.post("/checkout/", {**ADDRESS, "shipping_method": "standard", "payment_token": CARD_SUCCEEDS,
-                                            "idempotency_key": "abcdefgh12", "step": "place"})
+    response = shopper.post(
+        "/checkout/",
+        {
+            **ADDRESS,
+            "shipping_method": "standard",
+            "payment_token": CARD_SUCCEEDS,
+            "idempotency_key": "abcdefgh12",
+            "step": "place",
+        },
+    )
     assert response.status_code == 400 and "Your cart is empty" in response.content.decode()
     assert Order.objects.count() == 0
 
 
 def _form(**overrides):
-    return {**ADDRESS, "shipping_method": "standard", "payment_token": CARD_SUCCEEDS,
-            "idempotency_key": "checkout-attempt-1", **overrides}
+    return {
+        **ADDRESS,
+        "shipping_method": "standard",
+        "payment_token": CARD_SUCCEEDS,
+        "idempotency_key": "checkout-attempt-1",
+        **overrides,
+    }
 
 
 def test_checkout_review_place_confirm(shopper, product, customer, django_capture_on_commit_callbacks):
@@ -179,10 +198,23 @@ def test_malformed_address_is_shown_next_to_the_fields(shopper, product, custome
 def test_orders_pages_show_own_orders_only(shopper, customer, product, place):
     services.cart_add(cart=services.cart_get_or_create(customer=customer), product_id=product.pk, quantity=1)
     placed = place()
-    historical = Order.objects.create(number="536365", customer=customer, is_historical=True, status="completed",
-                                      placed_at=timezone.now(), total=Decimal("15.30"), subtotal=Decimal("15.30"))
-    OrderLine.objects.create(order=historical, product=product, product_name=product.name, quantity=6,
-                             unit_price=Decimal("2.55"), line_total=Decimal("15.30"))
+    historical = Order.objects.create(
+        number="536365",
+        customer=customer,
+        is_historical=True,
+        status="completed",
+        placed_at=timezone.now(),
+        total=Decimal("15.30"),
+        subtotal=Decimal("15.30"),
+    )
+    OrderLine.objects.create(
+        order=historical,
+        product=product,
+        product_name=product.name,
+        quantity=6,
+        unit_price=Decimal("2.55"),
+        line_total=Decimal("15.30"),
+    )
     theirs = Order.objects.create(number="536366", customer=CustomerFactory(), placed_at=timezone.now())
     html = shopper.get("/orders/").content.decode()
     assert placed.number in html and "536365" in html and "536366" not in html

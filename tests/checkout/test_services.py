@@ -154,7 +154,11 @@ def test_percentage_and_fixed_coupons(cart, product, customer):
     assert services.cart_apply_coupon(cart=cart, code=" Ten ") == pct
     totals = selectors.cart_totals(cart=cart, shipping_method="standard")
     assert (totals.subtotal, totals.discount, totals.shipping, totals.total) == (
-        Decimal("10.20"), Decimal("1.02"), Decimal("4.95"), Decimal("14.13"))
+        Decimal("10.20"),
+        Decimal("1.02"),
+        Decimal("4.95"),
+        Decimal("14.13"),
+    )
     big = CouponFactory(code="BIG", kind="fixed", value="50.00")
     services.cart_apply_coupon(cart=cart, code="big")
     totals = selectors.cart_totals(cart=cart)
@@ -220,9 +224,14 @@ def test_order_place_does_everything_in_one_go(cart, product, place, django_capt
     assert order.status == Order.Status.PAID and order.payment_status == PaymentStatus.CAPTURED
     assert order.payment_reference.startswith("ch_test_")
     assert (order.subtotal, order.discount, order.shipping, order.total) == (
-        Decimal("12.00"), Decimal("1.20"), Decimal("9.95"), Decimal("20.75"))
+        Decimal("12.00"),
+        Decimal("1.20"),
+        Decimal("9.95"),
+        Decimal("20.75"),
+    )
     assert [(ln.product_id, ln.quantity, ln.unit_price, ln.line_total) for ln in order.lines.all()] == [
-        (product.pk, 4, Decimal("3.00"), Decimal("12.00"))]
+        (product.pk, 4, Decimal("3.00"), Decimal("12.00"))
+    ]
     assert order.coupon_code == "TEN" and order.coupon_redemption.amount == Decimal("1.20")
     product.refresh_from_db()
     assert product.stock == 6
@@ -275,8 +284,10 @@ def test_someone_elses_idempotency_key_is_refused(cart, product, place):
     assert err.value.field == "idempotency_key"
 
 
-@pytest.mark.parametrize("card, code", [(CARD_DECLINED, "payment_declined"), (CARD_ERRORS, "payment_error"),
-                                        ("1234 5678 9012 3456", "payment_declined")])
+@pytest.mark.parametrize(
+    "card, code",
+    [(CARD_DECLINED, "payment_declined"), (CARD_ERRORS, "payment_error"), ("1234 5678 9012 3456", "payment_declined")],
+)
 def test_failed_payment_leaves_stock_coupon_and_cart_as_they_were(cart, product, place, card, code):
     CouponFactory(code="TEN", usage_limit=1)
     services.cart_add(cart=cart, product_id=product.pk, quantity=3)
@@ -297,11 +308,19 @@ def test_empty_cart_checkout_is_refused(cart, place):
     assert Order.objects.count() == 0
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"name": ""}, "name"), ({"line1": " "}, "line1"), ({"city": ""}, "city"),
-    ({"postcode": "!!"}, "postcode"), ({"postcode": ""}, "postcode"), ({"country": "Atlantis"}, "country"),
-    ({"email": "not-an-email"}, "email"), ({"name": "x" * 121}, "name"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"name": ""}, "name"),
+        ({"line1": " "}, "line1"),
+        ({"city": ""}, "city"),
+        ({"postcode": "!!"}, "postcode"),
+        ({"postcode": ""}, "postcode"),
+        ({"country": "Atlantis"}, "country"),
+        ({"email": "not-an-email"}, "email"),
+        ({"name": "x" * 121}, "name"),
+    ],
+)
 def test_malformed_address_is_refused_field_by_field(cart, product, place, changes, field):
     services.cart_add(cart=cart, product_id=product.pk, quantity=1)
     before = snapshot(cart, product)
@@ -313,12 +332,15 @@ def test_malformed_address_is_refused_field_by_field(cart, product, place, chang
     assert snapshot(cart, product) == before
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    ({"shipping_method": "teleport"}, "shipping_method"),
-    ({"payment_token": "abc"}, "payment_token"),
-    ({"idempotency_key": "short"}, "idempotency_key"),
-    ({"idempotency_key": "has spaces in it"}, "idempotency_key"),
-])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"shipping_method": "teleport"}, "shipping_method"),
+        ({"payment_token": "abc"}, "payment_token"),
+        ({"idempotency_key": "short"}, "idempotency_key"),
+        ({"idempotency_key": "has spaces in it"}, "idempotency_key"),
+    ],
+)
 def test_other_bad_checkout_input(cart, product, place, kwargs, field):
     services.cart_add(cart=cart, product_id=product.pk, quantity=1)
     with pytest.raises(CheckoutError) as err:
@@ -377,8 +399,14 @@ def test_shipped_orders_cannot_be_cancelled_but_can_be_refunded(cart, product, p
 
 
 def test_historical_orders_cannot_be_cancelled(customer):
-    order = Order.objects.create(number="536365", customer=customer, is_historical=True, placed_at=timezone.now(),
-                                 total=Decimal("15.30"), country="United Kingdom")
+    order = Order.objects.create(
+        number="536365",
+        customer=customer,
+        is_historical=True,
+        placed_at=timezone.now(),
+        total=Decimal("15.30"),
+        country="United Kingdom",
+    )
     with pytest.raises(OrderStateError):
         services.order_cancel(order=order, customer=customer)
     assert Order.objects.get(pk=order.pk).status == Order.Status.PLACED

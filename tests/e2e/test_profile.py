@@ -25,14 +25,34 @@ def test_my_profile_shows_the_portrait_and_its_controls_work(page, live_server, 
     bags = CategoryFactory(name="Bags")
     for month, day in ((9, 6), (10, 4), (11, 8), (11, 22)):
         at = dt.datetime(2011, month, day, 10, 30, tzinfo=dt.UTC)
-        purchase(customer, ProductFactory(category=xmas, name="CHRISTMAS BAUBLE SET"), quantity=24, price="1.85",
-                 order=f"{month}-{day}", at=at)
-        purchase(customer, ProductFactory(category=candles, name="T-LIGHT HOLDER"), quantity=12, order=f"{month}-{day}",
-                 at=at)
-    purchase(customer, ProductFactory(category=bags, name="JUMBO BAG"), quantity=10, order="12-1",
-             at=dt.datetime(2011, 12, 1, 9, 0, tzinfo=dt.UTC))
-    Event.objects.create(kind="view", customer=customer, product=ProductFactory(category=bags),
-                         created_at=dt.datetime(2011, 12, 8, 9, 0, tzinfo=dt.UTC))
+        purchase(
+            customer,
+            ProductFactory(category=xmas, name="CHRISTMAS BAUBLE SET"),
+            quantity=24,
+            price="1.85",
+            order=f"{month}-{day}",
+            at=at,
+        )
+        purchase(
+            customer,
+            ProductFactory(category=candles, name="T-LIGHT HOLDER"),
+            quantity=12,
+            order=f"{month}-{day}",
+            at=at,
+        )
+    purchase(
+        customer,
+        ProductFactory(category=bags, name="JUMBO BAG"),
+        quantity=10,
+        order="12-1",
+        at=dt.datetime(2011, 12, 1, 9, 0, tzinfo=dt.UTC),
+    )
+    Event.objects.create(
+        kind="view",
+        customer=customer,
+        product=ProductFactory(category=bags),
+        created_at=dt.datetime(2011, 12, 8, 9, 0, tzinfo=dt.UTC),
+    )
     services.portraits_build_all(embeddings=False)
     _login(page, live_server, customer.user)
 
@@ -81,8 +101,13 @@ def test_operators_see_segments_and_clusters(page, live_server, screenshot, djan
     for i in range(30):
         customer = CustomerFactory(country="France" if i % 3 else "Germany")
         for k in range(1 + i % 6):
-            purchase(customer, ProductFactory(category=mugs), quantity=1 + 3 * (i % 5), order=f"{i}-{k}",
-                     at=dt.datetime(2011, 1 + (i + k) % 12, 3, 10, tzinfo=dt.UTC))
+            purchase(
+                customer,
+                ProductFactory(category=mugs),
+                quantity=1 + 3 * (i % 5),
+                order=f"{i}-{k}",
+                at=dt.datetime(2011, 1 + (i + k) % 12, 3, 10, tzinfo=dt.UTC),
+            )
     CustomerFactory()  # no events at all
     services.portraits_build_all(embeddings=False)
     admin = django_user_model.objects.create_superuser("boss", "boss@example.com", "pw")

@@ -60,7 +60,11 @@ class EventFactory(factory.django.DjangoModelFactory):
 def purchase(customer, product, *, quantity=1, price=None, order="O1", at=None):
     """A purchase event the way the import writes it (bulk, no portrait task)."""
     return Event.objects.create(
-        kind=Event.Kind.PURCHASE, customer=customer, product=product, quantity=quantity,
-        price=price if price is not None else product.price, order_number=order,
+        kind=Event.Kind.PURCHASE,
+        customer=customer,
+        product=product,
+        quantity=quantity,
+        price=price if price is not None else product.price,
+        order_number=order,
         created_at=at or dt.datetime(2011, 6, 1, 12, 0, tzinfo=UTC),
     )

@@ -29,8 +29,9 @@ OTHER = "Other"
 def purchase_lines() -> pd.DataFrame:
     """Purchase lines of known customers: not cancellations, quantity and price > 0."""
     df = pd.read_csv(settings.DATASET_PATH, dtype={"InvoiceNo": str, "StockCode": str, "Description": str})
-    df = df[df["CustomerID"].notna() & ~df["InvoiceNo"].str.startswith("C") & (df["Quantity"] > 0)
-            & (df["UnitPrice"] > 0)].copy()
+    df = df[
+        df["CustomerID"].notna() & ~df["InvoiceNo"].str.startswith("C") & (df["Quantity"] > 0) & (df["UnitPrice"] > 0)
+    ].copy()
     df["CustomerID"] = df["CustomerID"].astype(int)
     df["Description"] = df["Description"].fillna("").str.strip()
     names = df.groupby("StockCode")["Description"].agg(lambda s: s.value_counts().index[0])
@@ -39,8 +40,11 @@ def purchase_lines() -> pd.DataFrame:
     for label, pattern in reversed(KEYWORDS):
         category[names.str.contains(pattern, regex=True)] = label
     df["category"] = df["StockCode"].map(category)
-    df["at"] = (pd.to_datetime(df["InvoiceDate"]).dt.tz_localize("Europe/London", ambiguous="NaT",
-                                                                 nonexistent="shift_forward").dt.tz_convert("UTC"))
+    df["at"] = (
+        pd.to_datetime(df["InvoiceDate"])
+        .dt.tz_localize("Europe/London", ambiguous="NaT", nonexistent="shift_forward")
+        .dt.tz_convert("UTC")
+    )
     df["value"] = df["Quantity"] * df["UnitPrice"]
     return df
 
@@ -67,27 +71,59 @@ def load(*, customer_ids: list[int] | None = None, batch_size: int = 5000) -> di
     list_price = lines.groupby("StockCode")["UnitPrice"].agg(lambda s: s.value_counts().index[0])
     first = lines.drop_duplicates("StockCode").set_index("StockCode")
     existing = set(Product.objects.values_list("stock_code", flat=True))
-    Product.objects.bulk_create([
-        Product(stock_code=code, name=first.at[code, "name"][:255] or code, category=cats[first.at[code, "category"]],
-                price=Decimal(str(round(float(list_price[code]), 2))) or Decimal("0.01"), stock=100)
-        for code in first.index if code not in existing and round(float(list_price[code]), 2) > 0
-    ], batch_size=batch_size)
+    Product.objects.bulk_create(
+        [
+            Product(
+                stock_code=code,
+                name=first.at[code, "name"][:255] or code,
+                category=cats[first.at[code, "category"]],
+                price=Decimal(str(round(float(list_price[code]), 2))) or Decimal("0.01"),
+                stock=100,
+            )
+            for code in first.index
+            if code not in existing and round(float(list_price[code]), 2) > 0
+        ],
+        batch_size=batch_size,
+    )
     products = dict(Product.objects.values_list("stock_code", "id"))
     users = get_user_model().objects
-    users.bulk_create([get_user_model()(username=f"customer{c}") for c in customers["CustomerID"]
-                       if not users.filter(username=f"customer{c}").exists()], batch_size=batch_size)
+    users.bulk_create(
+        [
+            get_user_model()(username=f"customer{c}")
+            for c in customers["CustomerID"]
+            if not users.filter(username=f"customer{c}").exists()
+        ],
+        batch_size=batch_size,
+    )
     user_ids = dict(users.filter(username__startswith="customer").values_list("username", "id"))
-    Customer.objects.bulk_create([
-        Customer(user_id=user_ids[f"customer{c}"], external_id=c, country=country, is_imported=True)
-        for c, country in zip(customers["CustomerID"], customers["Country"])
-    ], batch_size=batch_size, ignore_conflicts=True)
+    Customer.objects.bulk_create(
+        [
+            Customer(user_id=user_ids[f"customer{c}"], external_id=c, country=country, is_imported=True)
+            for c, country in zip(customers["CustomerID"], customers["Country"])
+        ],
+        batch_size=batch_size,
+        ignore_conflicts=True,
+    )
     cust = dict(Customer.objects.filter(external_id__isnull=False).values_list("external_id", "id"))
     lines = lines[lines["StockCode"].isin(products.keys())]
     events = [
-        Event(kind="purchase", customer_id=cust[c], product_id=products[code], quantity=int(q),
-              price=Decimal(str(p)).quantize(Decimal("0.01")), order_number=inv, created_at=at.to_pydatetime())
-        for c, code, q, p, inv, at in zip(lines["CustomerID"], lines["StockCode"], lines["Quantity"],
-                                         lines["UnitPrice"], lines["InvoiceNo"], lines["at"])
+        Event(
+            kind="purchase",
+            customer_id=cust[c],
+            product_id=products[code],
+            quantity=int(q),
+            price=Decimal(str(p)).quantize(Decimal("0.01")),
+            order_number=inv,
+            created_at=at.to_pydatetime(),
+        )
+        for c, code, q, p, inv, at in zip(
+            lines["CustomerID"],
+            lines["StockCode"],
+            lines["Quantity"],
+            lines["UnitPrice"],
+            lines["InvoiceNo"],
+            lines["at"],
+        )
     ]
     Event.objects.bulk_create(events, batch_size=batch_size)
     return {"customers": len(customers), "events": len(events), "products": len(products)}

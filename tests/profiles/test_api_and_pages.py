@@ -46,8 +46,9 @@ def test_api_records_an_anonymous_view_for_the_session(client):
 
 
 def test_api_records_a_logged_in_customers_search(client, shopper):
-    response = client.post("/api/events/", {"kind": "search", "query": "lantern", "result_count": 4},
-                           content_type="application/json")
+    response = client.post(
+        "/api/events/", {"kind": "search", "query": "lantern", "result_count": 4}, content_type="application/json"
+    )
     assert response.status_code == 201
     assert Event.objects.filter(customer=shopper, kind="search", query="lantern", result_count=4).exists()
 
@@ -79,8 +80,9 @@ def test_a_flood_from_one_session_is_throttled(client, settings):
     limit = min(int(rates["events"].split("/")[0]), int(rates["anon"].split("/")[0]))
     product = ProductFactory()
     body = {"kind": "view", "product": product.pk}
-    statuses = [client.post("/api/events/", body, content_type="application/json").status_code
-                for _ in range(limit + 5)]
+    statuses = [
+        client.post("/api/events/", body, content_type="application/json").status_code for _ in range(limit + 5)
+    ]
     assert statuses[:limit] == [201] * limit
     assert statuses[-1] == 429
     assert Event.objects.count() == limit

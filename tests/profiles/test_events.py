@@ -64,8 +64,14 @@ def test_bad_events_are_rejected_with_a_clear_error_and_nothing_is_stored(kwargs
 
 
 def test_purchase_price_is_kept_as_money_with_two_places():
-    event = services.event_record(kind="purchase", session_key="s", product=ProductFactory(), quantity=2,
-                                  price=Decimal("1.255"), order_number="536365")
+    event = services.event_record(
+        kind="purchase",
+        session_key="s",
+        product=ProductFactory(),
+        quantity=2,
+        price=Decimal("1.255"),
+        order_number="536365",
+    )
     event.refresh_from_db()
     assert event.price == Decimal("1.26") and event.order_number == "536365"
 
@@ -75,7 +81,9 @@ def test_recommendation_events_keep_slot_and_model_version():
     services.event_record(kind="rec_impression", session_key="s", product=product, slot="home", model_version="ease-3")
     services.event_record(kind="rec_click", session_key="s", product=product, slot="home", model_version="ease-3")
     assert list(Event.objects.order_by("id").values_list("kind", "slot", "model_version")) == [
-        ("rec_impression", "home", "ease-3"), ("rec_click", "home", "ease-3")]
+        ("rec_impression", "home", "ease-3"),
+        ("rec_click", "home", "ease-3"),
+    ]
 
 
 def test_a_customer_event_updates_the_portrait_after_commit(django_capture_on_commit_callbacks):

@@ -86,8 +86,9 @@ def test_new_events_update_the_portrait_through_a_real_worker(celery_worker_proc
     product = ProductFactory(category=lights, name="FAIRY LIGHTS")
     # autocommit: on_commit runs at once and the task goes to Redis with a countdown
     services.event_record(kind="view", customer=customer, product=product)
-    services.event_record(kind="purchase", customer=customer, product=product, quantity=48, price="1.25",
-                          order_number="L1")
+    services.event_record(
+        kind="purchase", customer=customer, product=product, quantity=48, price="1.25", order_number="L1"
+    )
     assert cache.get(f"profiles:portrait-update:{customer.pk}") is not None  # debounced: one task queued
 
     def updated():

@@ -17,12 +17,33 @@ from profiles.portrait import (
 NOW = pd.Timestamp("2011-12-09 12:00", tz="UTC")
 
 
-def ev(customer, kind="purchase", *, product=1, name="WHITE MUG", cat=1, cat_name="Mugs", list_price=2.0, qty=1,
-       price=2.0, order="1", at="2011-12-01 10:00"):
-    return dict(customer_id=customer, kind=kind, product_id=product, product_name=name, category_id=cat,
-                category_name=cat_name, list_price=list_price, quantity=qty if kind == "purchase" else None,
-                price=price if kind == "purchase" else None, order_number=order if kind == "purchase" else "",
-                created_at=pd.Timestamp(at, tz="UTC"))
+def ev(
+    customer,
+    kind="purchase",
+    *,
+    product=1,
+    name="WHITE MUG",
+    cat=1,
+    cat_name="Mugs",
+    list_price=2.0,
+    qty=1,
+    price=2.0,
+    order="1",
+    at="2011-12-01 10:00",
+):
+    return dict(
+        customer_id=customer,
+        kind=kind,
+        product_id=product,
+        product_name=name,
+        category_id=cat,
+        category_name=cat_name,
+        list_price=list_price,
+        quantity=qty if kind == "purchase" else None,
+        price=price if kind == "purchase" else None,
+        order_number=order if kind == "purchase" else "",
+        created_at=pd.Timestamp(at, tz="UTC"),
+    )
 
 
 def compute(rows, customers, **kw):
@@ -41,8 +62,11 @@ def test_a_customer_without_events_gets_a_valid_new_customer_portrait():
 
 
 def test_rfm_basics_and_baskets():
-    rows = [ev(1, order="A", qty=24, price=1.0, at="2011-11-09 10:00"), ev(1, order="A", product=2, qty=12, price=2.0,
-            at="2011-11-09 10:00"), ev(1, order="B", qty=6, price=1.0, at="2011-12-07 10:00")]
+    rows = [
+        ev(1, order="A", qty=24, price=1.0, at="2011-11-09 10:00"),
+        ev(1, order="A", product=2, qty=12, price=2.0, at="2011-11-09 10:00"),
+        ev(1, order="B", qty=6, price=1.0, at="2011-12-07 10:00"),
+    ]
     out, _ = compute(rows, [1])
     p = out[1]
     assert p["frequency"] == 2
@@ -55,8 +79,12 @@ def test_rfm_basics_and_baskets():
 
 
 def test_category_affinities_mix_spend_and_views():
-    rows = [ev(1, qty=1, price=9.0, cat=1, cat_name="Mugs"), ev(1, qty=1, price=1.0, product=2, cat=2, cat_name="Bags"),
-            ev(1, "view", product=2, cat=2, cat_name="Bags"), ev(1, "view", product=3, cat=3, cat_name="Cards")]
+    rows = [
+        ev(1, qty=1, price=9.0, cat=1, cat_name="Mugs"),
+        ev(1, qty=1, price=1.0, product=2, cat=2, cat_name="Bags"),
+        ev(1, "view", product=2, cat=2, cat_name="Bags"),
+        ev(1, "view", product=3, cat=3, cat_name="Cards"),
+    ]
     out, _ = compute(rows, [1])
     aff = {a["name"]: a for a in out[1]["category_affinities"]}
     assert aff["Mugs"]["spend_share"] == pytest.approx(0.9) and aff["Mugs"]["view_share"] == 0
@@ -68,11 +96,18 @@ def test_category_affinities_mix_spend_and_views():
 
 
 def test_a_browser_without_orders_gets_affinities_from_views():
-    out, _ = compute([ev(1, "view", cat=2, cat_name="Bags"), ev(1, "view", product=3, cat=3, cat_name="Cards"),
-                      ev(1, "view", product=4, cat=3, cat_name="Cards")], [1])
+    out, _ = compute(
+        [
+            ev(1, "view", cat=2, cat_name="Bags"),
+            ev(1, "view", product=3, cat=3, cat_name="Cards"),
+            ev(1, "view", product=4, cat=3, cat_name="Cards"),
+        ],
+        [1],
+    )
     assert out[1]["top_interests"] == ["Cards", "Bags"]
     assert out[1]["summary"] == (
-        "A new customer from France who has not bought anything yet, browsing cards and bags so far.")
+        "A new customer from France who has not bought anything yet, browsing cards and bags so far."
+    )
 
 
 def test_muted_categories_are_left_out():
@@ -86,8 +121,10 @@ def test_muted_categories_are_left_out():
 
 
 def test_christmas_buyer_and_price_sensitivity():
-    rows = [ev(1, name="CHRISTMAS BAUBLE", order=str(i), price=1.0, list_price=2.0, at=f"2011-{m}-05 09:00")
-            for i, m in enumerate((9, 10, 11))]
+    rows = [
+        ev(1, name="CHRISTMAS BAUBLE", order=str(i), price=1.0, list_price=2.0, at=f"2011-{m}-05 09:00")
+        for i, m in enumerate((9, 10, 11))
+    ]
     out, _ = compute(rows, [1])
     p = out[1]
     assert p["seasonality"] == "christmas" and p["christmas_share"] == 1.0
@@ -103,29 +140,51 @@ def test_quintile_scores_put_best_customers_in_five():
     assert list(quintile_score([1, 2, 3, 6, 9], [1, 2, 3, 6])) == [1, 2, 3, 4, 5]
 
 
-@pytest.mark.parametrize(("r", "f", "freq", "segment"), [
-    (5, 5, 30, "champions"), (3, 4, 8, "loyal"), (5, 1, 1, "new"), (4, 2, 2, "potential"),
-    (1, 5, 20, "at_risk"), (2, 1, 1, "hibernating"), (1, 1, 1, "lost"), (0, 0, 0, "new"),
-])
+@pytest.mark.parametrize(
+    ("r", "f", "freq", "segment"),
+    [
+        (5, 5, 30, "champions"),
+        (3, 4, 8, "loyal"),
+        (5, 1, 1, "new"),
+        (4, 2, 2, "potential"),
+        (1, 5, 20, "at_risk"),
+        (2, 1, 1, "hibernating"),
+        (1, 1, 1, "lost"),
+        (0, 0, 0, "new"),
+    ],
+)
 def test_segment_rule(r, f, freq, segment):
     assert segment_for(r, f, freq) == segment
 
 
 def test_incremental_scoring_uses_the_stored_baseline():
-    rows = [ev(c, order=f"{c}-{k}", at=f"2011-{1 + c % 11:02d}-0{1 + k} 10:00") for c in range(1, 41)
-            for k in range(1 + c % 5)]
+    rows = [
+        ev(c, order=f"{c}-{k}", at=f"2011-{1 + c % 11:02d}-0{1 + k} 10:00")
+        for c in range(1, 41)
+        for k in range(1 + c % 5)
+    ]
     batch, baseline = compute(rows, list(range(1, 41)))
     again = Baseline.from_dict(baseline.to_dict())
     one, _ = compute([r for r in rows if r["customer_id"] == 7], [7], baseline=again)
-    for field in ("segment", "r_score", "f_score", "m_score", "cluster", "cluster_name", "churn_risk",
-                  "is_price_sensitive", "price_position"):
+    for field in (
+        "segment",
+        "r_score",
+        "f_score",
+        "m_score",
+        "cluster",
+        "cluster_name",
+        "churn_risk",
+        "is_price_sensitive",
+        "price_position",
+    ):
         assert one[7][field] == batch[7][field], field
     assert len(set(p["cluster_name"] for p in batch.values())) >= 2
 
 
 def test_cluster_names_are_readable_and_distinct():
-    names = cluster_names(np.array([[2.0, 0, 0.1], [2.0, 0, 0.5], [0, -1.5, 0]]),
-                          ["log_monetary", "log_basket_units", "price_position"])
+    names = cluster_names(
+        np.array([[2.0, 0, 0.1], [2.0, 0, 0.5], [0, -1.5, 0]]), ["log_monetary", "log_basket_units", "price_position"]
+    )
     assert names[0] == "High-spending buyers"
     assert len(set(names)) == 3
     assert names[2] == "Small-basket buyers"
@@ -141,9 +200,20 @@ def test_embedding_is_a_unit_vector_leaning_to_recent_purchases():
 
 
 def test_summary_reads_like_a_sentence():
-    p = dict(has_purchases=True, is_bulk_buyer=True, country="France", top_interests=["Christmas decorations"],
-             seasonality="christmas", is_price_sensitive=True, price_band="budget", segment="loyal", frequency=5,
-             monetary=1234.5, recency_days=12)
+    p = dict(
+        has_purchases=True,
+        is_bulk_buyer=True,
+        country="France",
+        top_interests=["Christmas decorations"],
+        seasonality="christmas",
+        is_price_sensitive=True,
+        price_band="budget",
+        segment="loyal",
+        frequency=5,
+        monetary=1234.5,
+        recency_days=12,
+    )
     assert portrait_summarize(p) == (
         "A wholesale buyer from France who buys mostly christmas decorations and is price sensitive, stocking up "
-        "for Christmas every autumn. Loyal: 5 orders worth £1,234.50, the last one 12 days ago.")
+        "for Christmas every autumn. Loyal: 5 orders worth £1,234.50, the last one 12 days ago."
+    )

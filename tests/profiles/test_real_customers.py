@@ -58,8 +58,12 @@ def test_portraits_of_real_customers_match_the_raw_data():
     # the bulk flag and order counts for every customer against the file
     raw_bulk = lines.groupby("CustomerID")["Quantity"].median() >= 12
     raw_orders = lines.groupby("CustomerID")["InvoiceNo"].nunique()
-    ours = {ext: (bulk, freq) for ext, bulk, freq in Portrait.objects.filter(has_purchases=True).values_list(
-        "customer__external_id", "is_bulk_buyer", "frequency")}
+    ours = {
+        ext: (bulk, freq)
+        for ext, bulk, freq in Portrait.objects.filter(has_purchases=True).values_list(
+            "customer__external_id", "is_bulk_buyer", "frequency"
+        )
+    }
     assert {c: b for c, (b, _) in ours.items()} == raw_bulk.to_dict()
     assert {c: f for c, (_, f) in ours.items()} == raw_orders.to_dict()
 

@@ -50,8 +50,9 @@ class CustomerFactory(factory.django.DjangoModelFactory):
 
 
 def buy(customer, product, when, qty=1):
-    return Event.objects.create(kind=Event.Kind.PURCHASE, customer=customer, product=product, quantity=qty,
-                                price=product.price, created_at=when)
+    return Event.objects.create(
+        kind=Event.Kind.PURCHASE, customer=customer, product=product, quantity=qty, price=product.price, created_at=when
+    )
 
 
 @pytest.fixture
@@ -70,8 +71,9 @@ def store(db):
             for p in (group[0], group[1 + (week + i) % 5]):
                 buy(c, p, when, qty=2)
     buy(customers[0], retired, T0)
-    Event.objects.create(kind=Event.Kind.PURCHASE, session_key="guest", product=products[0][0], quantity=1,
-                         created_at=T0)  # a guest: no history to learn from
+    Event.objects.create(
+        kind=Event.Kind.PURCHASE, session_key="guest", product=products[0][0], quantity=1, created_at=T0
+    )  # a guest: no history to learn from
     Event.objects.create(kind=Event.Kind.VIEW, customer=customers[0], product=never, created_at=T0)
     return {"customers": customers, "products": products, "never": never, "retired": retired}
 
@@ -97,8 +99,18 @@ def test_store_snapshot(store):
 @pytest.mark.django_db
 def test_evaluate_store_writes_report(store, tmp_path):
     out = tmp_path / "ev"
-    call_command("evaluate", "--models", "pop,repeat,itemknn", "--out", str(out), "--no-progress",
-                 "--cutoff", "2011-02-28", "--protocol", "temporal,leave-last")
+    call_command(
+        "evaluate",
+        "--models",
+        "pop,repeat,itemknn",
+        "--out",
+        str(out),
+        "--no-progress",
+        "--cutoff",
+        "2011-02-28",
+        "--protocol",
+        "temporal,leave-last",
+    )
     result = json.loads((out / "metrics.json").read_text())
     assert result["protocol"]["name"] == "temporal"
     assert result["protocol"]["cutoff"].startswith("2011-02-28")
@@ -115,31 +127,46 @@ def test_export_then_evaluate_the_csv_unchanged(store, tmp_path):
     call_command("export_interactions", "--out", str(tmp_path / "csv"))
     data = load_interactions_csv(tmp_path / "csv" / "interactions.csv", tmp_path / "csv" / "items.csv")
     assert data.n_interactions == store_interactions().n_interactions
-    call_command("evaluate", "--interactions", str(tmp_path / "csv" / "interactions.csv"),
-                 "--items", str(tmp_path / "csv" / "items.csv"), "--models", "pop,repeat",
-                 "--cutoff", "2011-02-28", "--out", str(tmp_path / "ev"), "--no-progress")
+    call_command(
+        "evaluate",
+        "--interactions",
+        str(tmp_path / "csv" / "interactions.csv"),
+        "--items",
+        str(tmp_path / "csv" / "items.csv"),
+        "--models",
+        "pop,repeat",
+        "--cutoff",
+        "2011-02-28",
+        "--out",
+        str(tmp_path / "ev"),
+        "--no-progress",
+    )
     from_csv = json.loads((tmp_path / "ev" / "metrics.json").read_text())
-    call_command("evaluate", "--models", "pop,repeat", "--cutoff", "2011-02-28", "--out",
-                 str(tmp_path / "ev2"), "--no-progress")
+    call_command(
+        "evaluate", "--models", "pop,repeat", "--cutoff", "2011-02-28", "--out", str(tmp_path / "ev2"), "--no-progress"
+    )
     from_store = json.loads((tmp_path / "ev2" / "metrics.json").read_text())
     for name in ("pop", "repeat"):
         assert from_csv["models"][name]["ndcg@10"] == pytest.approx(from_store["models"][name]["ndcg@10"])
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("args, message", [
-    (["--protocol", "random"], "unknown protocol random"),
-    (["--models", "pop,nope"], "unknown model nope"),
-    (["--k", "5,x"], "comma-separated integers"),
-    (["--cutoff", "next tuesday"], "not an ISO date"),
-    (["--items", "items.csv"], "--items needs --interactions"),
-    ([], "no purchase events"),
-    (["--config", "{not json"], "not valid JSON"),
-    (["--config", '{"sasrec": 5}'], "must map model names to objects"),
-    (["--models", "pop", "--config", '{"sasrec": {"epochs": 1}}'], "not in this run: sasrec"),
-    (["--models", "sasrec", "--config", '{"sasrec": {"device": "cpu"}}'], "device is not model configuration"),
-    (["--device", "tpu"], "invalid choice: 'tpu'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--protocol", "random"], "unknown protocol random"),
+        (["--models", "pop,nope"], "unknown model nope"),
+        (["--k", "5,x"], "comma-separated integers"),
+        (["--cutoff", "next tuesday"], "not an ISO date"),
+        (["--items", "items.csv"], "--items needs --interactions"),
+        ([], "no purchase events"),
+        (["--config", "{not json"], "not valid JSON"),
+        (["--config", '{"sasrec": 5}'], "must map model names to objects"),
+        (["--models", "pop", "--config", '{"sasrec": {"epochs": 1}}'], "not in this run: sasrec"),
+        (["--models", "sasrec", "--config", '{"sasrec": {"device": "cpu"}}'], "device is not model configuration"),
+        (["--device", "tpu"], "invalid choice: 'tpu'"),
+    ],
+)
 def test_evaluate_bad_arguments(args, message, tmp_path):
     with pytest.raises(CommandError, match=message):
         call_command("evaluate", *args, "--out", str(tmp_path), "--no-progress")
@@ -159,36 +186,83 @@ def test_evaluate_bad_files_stop_with_the_line(tmp_path):
 
 @pytest.mark.django_db
 def test_evaluate_validation_split_and_sampled(store, tmp_path):
-    call_command("evaluate", "--models", "pop,repeat", "--split", "validation", "--cutoff", "2011-02-28",
-                 "--out", str(tmp_path / "v"), "--no-progress")
+    call_command(
+        "evaluate",
+        "--models",
+        "pop,repeat",
+        "--split",
+        "validation",
+        "--cutoff",
+        "2011-02-28",
+        "--out",
+        str(tmp_path / "v"),
+        "--no-progress",
+    )
     v = json.loads((tmp_path / "v" / "metrics.json").read_text())
     assert v["protocol"]["split"] == "validation"
     assert v["protocol"]["validation_cutoff"] < v["protocol"]["test_cutoff"] == "2011-02-28T00:00:00+00:00"
-    call_command("evaluate", "--models", "pop", "--sampled", "--protocol", "leave-last", "--seed", "3",
-                 "--out", str(tmp_path / "s"), "--no-progress")
+    call_command(
+        "evaluate",
+        "--models",
+        "pop",
+        "--sampled",
+        "--protocol",
+        "leave-last",
+        "--seed",
+        "3",
+        "--out",
+        str(tmp_path / "s"),
+        "--no-progress",
+    )
     s = json.loads((tmp_path / "s" / "metrics.json").read_text())
     assert s["protocol"]["sampled"] is True and s["protocol"]["negatives"] == 100 and s["protocol"]["seed"] == 3
 
 
 def test_evaluate_config_reaches_the_model(tmp_path):
-    rows = ["user_id,item_id,timestamp"] + [f"u{u},i{(u + d) % 7},2011-01-{d + 1:02d}" for u in range(12)
-                                             for d in range(6)]
+    rows = ["user_id,item_id,timestamp"] + [
+        f"u{u},i{(u + d) % 7},2011-01-{d + 1:02d}" for u in range(12) for d in range(6)
+    ]
     csv = tmp_path / "inter.csv"
     csv.write_text("\n".join(rows) + "\n")
-    call_command("evaluate", "--interactions", str(csv), "--models", "pop_recent,repeat", "--protocol", "leave-last",
-                 "--config", '{"pop_recent": {"half_life_days": 3}}', "--out", str(tmp_path / "o"), "--no-progress")
+    call_command(
+        "evaluate",
+        "--interactions",
+        str(csv),
+        "--models",
+        "pop_recent,repeat",
+        "--protocol",
+        "leave-last",
+        "--config",
+        '{"pop_recent": {"half_life_days": 3}}',
+        "--out",
+        str(tmp_path / "o"),
+        "--no-progress",
+    )
     result = json.loads((tmp_path / "o" / "metrics.json").read_text())
     assert result["models"]["pop_recent"]["config"]["half_life_days"] == 3
     assert result["models"]["repeat"]["config"]["half_life_days"] == 90.0  # other models keep their own
 
 
 def test_evaluate_returns_the_config_each_model_was_fitted_with_and_the_device(tmp_path, capsys):
-    rows = ["user_id,item_id,timestamp"] + [f"u{u},i{(u * 7 + d * d * 3) % 40},2011-01-{d + 1:02d}"
-                                             for u in range(60) for d in range(8)]
+    rows = ["user_id,item_id,timestamp"] + [
+        f"u{u},i{(u * 7 + d * d * 3) % 40},2011-01-{d + 1:02d}" for u in range(60) for d in range(8)
+    ]
     csv = tmp_path / "inter.csv"
     csv.write_text("\n".join(rows) + "\n")
-    call_command("evaluate", "--interactions", str(csv), "--models", "ease,repeat", "--cutoff", "2011-01-07",
-                 "--device", "cpu", "--out", str(tmp_path / "o"), "--no-progress")
+    call_command(
+        "evaluate",
+        "--interactions",
+        str(csv),
+        "--models",
+        "ease,repeat",
+        "--cutoff",
+        "2011-01-07",
+        "--device",
+        "cpu",
+        "--out",
+        str(tmp_path / "o"),
+        "--no-progress",
+    )
     result = json.loads((tmp_path / "o" / "metrics.json").read_text())
     ease = result["models"]["ease"]["config"]
     assert ease["l2"] in ease["l2_grid"]  # tuned in fit (its default is None), returned as fitted

@@ -211,9 +211,10 @@ def test_real_data_set_gives_the_expected_shop():
     assert other < 0.10 * Product.objects.count()
     # one purchase event per customer line that a cancellation did not take back in full
     customer_lines = OrderLine.objects.filter(order__customer__isnull=False)
-    assert Event.objects.filter(kind="purchase").count() == customer_lines.filter(
-        quantity__gt=F("quantity_returned")
-    ).count()
+    assert (
+        Event.objects.filter(kind="purchase").count()
+        == customer_lines.filter(quantity__gt=F("quantity_returned")).count()
+    )
     assert customer_lines.filter(quantity_returned__gt=0).count() > 1_000
     assert Product.objects.get(stock_code="23843").units_sold == 0  # PAPER CRAFT , LITTLE BIRDIE
     assert Return.objects.count() > 8_000

@@ -10,14 +10,19 @@ from .evaluate import parse_date
 
 
 class Command(BaseCommand):
-    help = ("Write interactions.csv (user_id,item_id,timestamp,quantity) and items.csv (item_id,title,category,"
-            "price) from the store's purchase events, or from the raw UCI Online Retail file with --online-retail.")
+    help = (
+        "Write interactions.csv (user_id,item_id,timestamp,quantity) and items.csv (item_id,title,category,"
+        "price) from the store's purchase events, or from the raw UCI Online Retail file with --online-retail."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--out", required=True, help="output folder")
         parser.add_argument("--until", help="only purchases before this ISO date")
-        parser.add_argument("--online-retail", metavar="PATH",
-                            help="convert the raw public file (e.g. data/online_retail.csv.gz) instead of the store")
+        parser.add_argument(
+            "--online-retail",
+            metavar="PATH",
+            help="convert the raw public file (e.g. data/online_retail.csv.gz) instead of the store",
+        )
 
     def handle(self, *args, **opts):
         if opts["online_retail"]:

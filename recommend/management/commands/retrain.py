@@ -17,8 +17,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--models", default="", help="comma-separated registry names (default: all)")
-        parser.add_argument("--device", default=DEFAULT_DEVICE, choices=DEVICES,
-                            help="torch device of the models that train on one (SASRec); auto: CUDA when present")
+        parser.add_argument(
+            "--device",
+            default=DEFAULT_DEVICE,
+            choices=DEVICES,
+            help="torch device of the models that train on one (SASRec); auto: CUDA when present",
+        )
         parser.add_argument("--sync", action="store_true", help="train in this process instead of queueing")
         parser.add_argument("--force", action="store_true", help="promote even if validation NDCG@10 regresses")
 

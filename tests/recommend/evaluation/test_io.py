@@ -13,10 +13,17 @@ def write(tmp_path, name, text):
 
 
 def test_good_file_iso_and_items(tmp_path):
-    inter = write(tmp_path, "i.csv", "user_id,item_id,timestamp,quantity\n"
-                  "u1,A,2011-01-01T10:00:00,2\nu1,B,2011-01-01T10:00:00,1\nu2,A,2011-01-02 09:00:00,5\n")
-    items = write(tmp_path, "items.csv", "item_id,title,category,price\nA,Red mug,Kitchen,2.50\n"
-                  "B,Blue mug,Kitchen,2.5\nC,Never sold,Garden,1\n")
+    inter = write(
+        tmp_path,
+        "i.csv",
+        "user_id,item_id,timestamp,quantity\n"
+        "u1,A,2011-01-01T10:00:00,2\nu1,B,2011-01-01T10:00:00,1\nu2,A,2011-01-02 09:00:00,5\n",
+    )
+    items = write(
+        tmp_path,
+        "items.csv",
+        "item_id,title,category,price\nA,Red mug,Kitchen,2.50\nB,Blue mug,Kitchen,2.5\nC,Never sold,Garden,1\n",
+    )
     d = load_interactions_csv(inter, items)
     assert d.n_users == 2 and d.n_interactions == 3
     assert list(d.item_ids[1:]) == ["A", "B", "C"]  # C gets an index though nobody bought it
@@ -46,15 +53,18 @@ def test_round_trip(tmp_path):
     assert np.array_equal(d2.time, d.time) and list(d2.item_ids) == list(d.item_ids)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("", "empty"),
-    ("user_id,item_id,timestamp\n", "no rows"),
-    ("user,item_id,timestamp\nu,A,1\n", "missing column(s) user_id"),
-    ("user_id,item_id\nu,A\n", "missing column(s) timestamp"),
-    ("user_id,item_id,timestamp\nu,A,2011-01-01\nu,B,yesterday\n", "line 3: cannot parse timestamp 'yesterday'"),
-    ("user_id,item_id,timestamp\nu,A,2011-01-01\n,B,2011-01-02\n", "line 3: empty user_id"),
-    ("user_id,item_id,timestamp,quantity\nu,A,1,two\n", "line 2: quantity 'two' is not a number"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "empty"),
+        ("user_id,item_id,timestamp\n", "no rows"),
+        ("user,item_id,timestamp\nu,A,1\n", "missing column(s) user_id"),
+        ("user_id,item_id\nu,A\n", "missing column(s) timestamp"),
+        ("user_id,item_id,timestamp\nu,A,2011-01-01\nu,B,yesterday\n", "line 3: cannot parse timestamp 'yesterday'"),
+        ("user_id,item_id,timestamp\nu,A,2011-01-01\n,B,2011-01-02\n", "line 3: empty user_id"),
+        ("user_id,item_id,timestamp,quantity\nu,A,1,two\n", "line 2: quantity 'two' is not a number"),
+    ],
+)
 def test_bad_interaction_files(tmp_path, text, message):
     p = write(tmp_path, "bad.csv", text)
     with pytest.raises(DataFileError) as exc:

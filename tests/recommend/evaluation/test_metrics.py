@@ -58,8 +58,14 @@ def test_vectorised_matches_scalar_functions():
     truth = [rng.choice(np.arange(1, 31), size=rng.integers(1, 8), replace=False) for _ in range(50)]
     hits = np.array([np.isin(r, t) for r, t in zip(ranked, truth)])
     n = np.array([len(t) for t in truth])
-    scalar = {"hr": M.hit_rate, "recall": M.recall, "precision": M.precision, "ndcg": M.ndcg,
-              "mrr": M.mrr, "map": M.average_precision}
+    scalar = {
+        "hr": M.hit_rate,
+        "recall": M.recall,
+        "precision": M.precision,
+        "ndcg": M.ndcg,
+        "mrr": M.mrr,
+        "map": M.average_precision,
+    }
     for k in (1, 5, 10, 20):
         vec = M.accuracy_from_hits(hits, n, k)
         for name, f in scalar.items():

@@ -22,8 +22,14 @@ def _script():
 
 def test_convert_a_wheel_into_generic_csv(tmp_path):
     ml = _script()
-    ratings = pd.DataFrame({"user_id": [1, 1, 2], "movie_id": [10, 20, 10], "rating": [5, 3, 4],
-                            "timestamp": [881250949, 881250950, 891717742]})
+    ratings = pd.DataFrame(
+        {
+            "user_id": [1, 1, 2],
+            "movie_id": [10, 20, 10],
+            "rating": [5, 3, 4],
+            "timestamp": [881250949, 881250950, 891717742],
+        }
+    )
     movies = pd.DataFrame({"movie_id": [10, 20], "movie_title": ["Toy Story (1995)", "Heat (1995) "]})
     for g in ml.GENRES:
         movies[g] = 0

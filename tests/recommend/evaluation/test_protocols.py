@@ -12,15 +12,28 @@ DAY = 86400.0
 def tiny() -> InteractionData:
     # (user, item, day)
     rows = [
-        ("ann", "a", 1), ("ann", "b", 1), ("ann", "c", 5), ("ann", "a", 9), ("ann", "d", 9),
-        ("bob", "b", 2), ("bob", "c", 3), ("bob", "e", 4), ("bob", "f", 4),
-        ("cid", "a", 8), ("cid", "b", 9),          # only after day 7
-        ("dee", "c", 1), ("dee", "e", 2),          # only before day 7
-        ("eve", "a", 2), ("eve", "f", 8), ("eve", "b", 8), ("eve", "f", 10),
+        ("ann", "a", 1),
+        ("ann", "b", 1),
+        ("ann", "c", 5),
+        ("ann", "a", 9),
+        ("ann", "d", 9),
+        ("bob", "b", 2),
+        ("bob", "c", 3),
+        ("bob", "e", 4),
+        ("bob", "f", 4),
+        ("cid", "a", 8),
+        ("cid", "b", 9),  # only after day 7
+        ("dee", "c", 1),
+        ("dee", "e", 2),  # only before day 7
+        ("eve", "a", 2),
+        ("eve", "f", 8),
+        ("eve", "b", 8),
+        ("eve", "f", 10),
     ]
     users, items, days = zip(*rows)
-    return InteractionData.from_arrays(users, items, [d * DAY for d in days],
-                                       item_ids=["a", "b", "c", "d", "e", "f", "g"], seed=3)
+    return InteractionData.from_arrays(
+        users, items, [d * DAY for d in days], item_ids=["a", "b", "c", "d", "e", "f", "g"], seed=3
+    )
 
 
 def ids(data, idx):
@@ -127,7 +140,7 @@ def test_sampled_negatives_fixed_by_seed_and_disjoint():
     b = make_split(data, protocol="temporal", cutoff=7 * DAY, sampled=True, n_negatives=3, seed=5)
     for ca, cb, h, t in zip(a.cases.candidates, b.cases.candidates, a.cases.histories, a.cases.truth):
         assert np.array_equal(ca, cb)
-        neg = ca[len(t):]
+        neg = ca[len(t) :]
         assert np.array_equal(ca[: len(t)], t)
         assert not np.isin(neg, h.items).any() and not np.isin(neg, t).any()
         assert (neg > 0).all() and len(set(neg)) == len(neg)

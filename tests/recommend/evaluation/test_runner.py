@@ -69,8 +69,9 @@ def test_metrics_json_shape_and_no_leakage():
     data = synthetic()
     cutoff = 80 * DAY
     Spy.seen_max_time.clear()
-    r = run_evaluation(data, {"pop": Popularity, "spy": Spy, "repeat": RepeatPurchase}, cutoff=cutoff,
-                       progress=False, n_bootstrap=200)
+    r = run_evaluation(
+        data, {"pop": Popularity, "spy": Spy, "repeat": RepeatPurchase}, cutoff=cutoff, progress=False, n_bootstrap=200
+    )
     assert set(r) == {"dataset", "protocol", "models", "explore", "paired"}
     assert r["dataset"]["users"] == 60 and r["dataset"]["items"] == 40
     assert r["dataset"]["interactions"] == data.n_interactions

@@ -79,8 +79,11 @@ def test_collaborative_models_follow_co_purchase(name):
 
 def test_popularity_counts_buyers_and_recent_favours_recent():
     data = InteractionData.from_arrays(
-        ["u1", "u1", "u1", "u2", "u3", "u4"], ["old", "old", "old", "old", "new", "new"],
-        [0, 1 * DAY, 2 * DAY, 3 * DAY, 99 * DAY, 100 * DAY], item_ids=["old", "new", "never"])
+        ["u1", "u1", "u1", "u2", "u3", "u4"],
+        ["old", "old", "old", "old", "new", "new"],
+        [0, 1 * DAY, 2 * DAY, 3 * DAY, 99 * DAY, 100 * DAY],
+        item_ids=["old", "new", "never"],
+    )
     pop = Popularity().fit(data).score([History.empty()])[0]
     assert pop[1] > pop[2] > pop[3]  # old: 2 buyers, new: 2 buyers but fewer lines; never bought: last
     recent = RecentPopularity(half_life_days=7).fit(data).score([History.empty()])[0]

@@ -21,10 +21,13 @@ def _factories(tmp_path):
         "tifuknn": lambda: TIFUKNN(k=5),
         "tfidf": lambda: TfidfContent(),
         "minilm": lambda: EmbeddingContent(cache_dir=str(tmp_path / "emb")),
-        "sasrec": lambda: SASRec(epochs=1, dim=16, max_len=8, repeat_keys=8, batch_size=16, val_users=5,
-                                 device="cpu"),
-        "hybrid": lambda: Hybrid(bases=["repeat", "tifuknn", "ease", "tfidf", "pop_recent"], label_days=40,
-                                 n_estimators=20, min_child_samples=2),
+        "sasrec": lambda: SASRec(epochs=1, dim=16, max_len=8, repeat_keys=8, batch_size=16, val_users=5, device="cpu"),
+        "hybrid": lambda: Hybrid(
+            bases=["repeat", "tifuknn", "ease", "tfidf", "pop_recent"],
+            label_days=40,
+            n_estimators=20,
+            min_child_samples=2,
+        ),
     }
 
 
@@ -99,8 +102,9 @@ def test_hybrid_tunes_its_ease_once_and_records_the_setting():
     # the full-data EASE reuses the λ the inner fit chose instead of searching the grid again
     assert model.bases_["ease"].config["l2"] == l2 and "l2_scores" not in model.bases_["ease"].config
     # and a fit asked for explicit settings keeps them
-    fixed = Hybrid(bases=["ease"], base_configs={"ease": {"l2": 77.0}}, label_days=40, n_estimators=10,
-                   min_child_samples=2).fit(data)
+    fixed = Hybrid(
+        bases=["ease"], base_configs={"ease": {"l2": 77.0}}, label_days=40, n_estimators=10, min_child_samples=2
+    ).fit(data)
     assert fixed.bases_["ease"].config["l2"] == 77.0 and fixed.config["base_configs"] == {"ease": {"l2": 77.0}}
 
 

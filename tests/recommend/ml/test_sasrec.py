@@ -89,6 +89,7 @@ def test_seeded_training_is_deterministic_on_cpu():
     a, b = SASRec(**cfg).fit(data), SASRec(**cfg).fit(data)
     hists = data.histories()[:6]
     np.testing.assert_array_equal(a.score(hists), b.score(hists))
+
     def untimed(m):
         return [{k: v for k, v in e.items() if k != "seconds"} for e in m.history_]
 
@@ -101,8 +102,19 @@ def test_learns_the_families_of_the_tiny_store():
     """Shoppers stay in one product family (mugs, candles or bags): after training, a
     history of mugs ranks the unseen mugs above every candle and bag."""
     data = tiny_data()
-    model = SASRec(epochs=40, patience=40, dim=32, max_len=8, repeat_keys=16, batch_size=8, lr=5e-3,
-                   val_users=5, device="cpu", item_dropout=0.3, completion_weight=0.5).fit(data)
+    model = SASRec(
+        epochs=40,
+        patience=40,
+        dim=32,
+        max_len=8,
+        repeat_keys=16,
+        batch_size=8,
+        lr=5e-3,
+        val_users=5,
+        device="cpu",
+        item_dropout=0.3,
+        completion_weight=0.5,
+    ).fit(data)
     mugs = History.from_lists([1, 2, 3], [0.0, 0.0, 5 * DAY])
     top, _ = model.recommend(mugs, k=5, exclude=np.array([1, 2, 3]))
     assert set(top.tolist()) <= set(range(1, 11))

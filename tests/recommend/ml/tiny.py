@@ -7,13 +7,42 @@ import numpy as np
 from recommend.ml.data import InteractionData, ItemFeatures
 
 FAMILIES = {
-    "mug": ["Red Spotty Mug", "Blue Spotty Mug", "Green Spotty Mug", "Pink Polka Mug", "Tea Mug Gift Set",
-            "Enamel Mug White", "Enamel Mug Blue", "Coffee Mug Cat", "Coffee Mug Dog", "Mug Tree Wooden"],
-    "candle": ["White T-Light Holder", "Heart T-Light Holder", "Glass Candle Jar", "Lavender Scented Candle",
-               "Rose Scented Candle", "Pillar Candle Ivory", "Tea Light Candles Pack", "Lantern Moroccan",
-               "Candle Holder Star", "Votive Glass Red"],
-    "bag": ["Jumbo Bag Red Retrospot", "Jumbo Bag Pink", "Lunch Bag Skulls", "Lunch Bag Apples", "Tote Bag Birds",
-            "Shopper Bag Vintage", "Gift Bag Birthday", "Gift Bag Christmas", "Paper Bag Kraft", "Charlotte Bag"],
+    "mug": [
+        "Red Spotty Mug",
+        "Blue Spotty Mug",
+        "Green Spotty Mug",
+        "Pink Polka Mug",
+        "Tea Mug Gift Set",
+        "Enamel Mug White",
+        "Enamel Mug Blue",
+        "Coffee Mug Cat",
+        "Coffee Mug Dog",
+        "Mug Tree Wooden",
+    ],
+    "candle": [
+        "White T-Light Holder",
+        "Heart T-Light Holder",
+        "Glass Candle Jar",
+        "Lavender Scented Candle",
+        "Rose Scented Candle",
+        "Pillar Candle Ivory",
+        "Tea Light Candles Pack",
+        "Lantern Moroccan",
+        "Candle Holder Star",
+        "Votive Glass Red",
+    ],
+    "bag": [
+        "Jumbo Bag Red Retrospot",
+        "Jumbo Bag Pink",
+        "Lunch Bag Skulls",
+        "Lunch Bag Apples",
+        "Tote Bag Birds",
+        "Shopper Bag Vintage",
+        "Gift Bag Birthday",
+        "Gift Bag Christmas",
+        "Paper Bag Kraft",
+        "Charlotte Bag",
+    ],
 }
 
 
