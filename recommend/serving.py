@@ -628,30 +628,27 @@ def _gen_country(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
     return "country-popularity", "live", title, cands[:k]
 
 
-def _gen_similar(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
-    product = ctx["product"]
-    for name in ("minilm", "tfidf"):
+def _item_neighbours(state: PageState, product, models: tuple[str, ...], why: str, k: int) -> Generated:
+    """The product's neighbours from the first of `models` that is active, knows
+    the product and answers, each with the same reason."""
+    for name in models:
         live = state.model(name)
         if live is None or product.pk not in live.index_of:
             continue
         result = _call(live, "similar_items", lambda live=live: live.model.similar_items(live.index_of[product.pk], k))
         if result is not None and len(result[0]):
-            why = reasons.similar_to(product)
             return live.name, live.version, "", [Candidate(p, s, why) for p, s in _indices_to_products(live, *result)]
     return None
+
+
+def _gen_similar(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
+    product = ctx["product"]
+    return _item_neighbours(state, product, ("minilm", "tfidf"), reasons.similar_to(product), k)
 
 
 def _gen_also_bought(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
     product = ctx["product"]
-    for name in ("itemknn", "ease"):
-        live = state.model(name)
-        if live is None or product.pk not in live.index_of:
-            continue
-        result = _call(live, "similar_items", lambda live=live: live.model.similar_items(live.index_of[product.pk], k))
-        if result is not None and len(result[0]):
-            why = reasons.same_customers(product)
-            return live.name, live.version, "", [Candidate(p, s, why) for p, s in _indices_to_products(live, *result)]
-    return None
+    return _item_neighbours(state, product, ("itemknn", "ease"), reasons.same_customers(product), k)
 
 
 def _gen_complete_set(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
