@@ -372,19 +372,18 @@ def shopper_history(*, customer_id: int | None, session_key: str = "", limit: in
     return [HistoryEvent(*row) for row in reversed(list(rows))]
 
 
-def shopper_latest_event_id(*, customer_id: int | None, session_key: str = "") -> int:
+def shopper_latest_event_id(
+    *, customer_id: int | None, session_key: str = "", kinds: tuple[str, ...] | None = None
+) -> int:
     """Id of the shopper's newest taste or search event (0 when none): one
     cheap query that changes exactly when their history does, so a cache of
-    their recommendations can be keyed by it."""
+    their recommendations can be keyed by it. `kinds` narrows it (for example
+    to purchases: a key that a page view leaves alone)."""
     owner = _owner_filter(customer_id=customer_id, session_key=session_key)
     if owner is None:
         return 0
-    row = (
-        Event.objects.filter(owner, kind__in=(*TASTE_EVENT_KINDS, Event.Kind.SEARCH, Event.Kind.REMOVE_FROM_CART))
-        .order_by("-id")
-        .values_list("id", flat=True)
-        .first()
-    )
+    kinds = kinds or (*TASTE_EVENT_KINDS, Event.Kind.SEARCH, Event.Kind.REMOVE_FROM_CART)
+    row = Event.objects.filter(owner, kind__in=kinds).order_by("-id").values_list("id", flat=True).first()
     return int(row or 0)
 
 

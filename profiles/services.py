@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -107,32 +108,79 @@ def event_record(
     where one is needed; a non-negative price; a query for searches; slot and
     model version for recommendation events. A customer's portrait update is
     queued after commit (debounced)."""
+    event = _event_build(
+        kind=kind,
+        customer=customer,
+        session_key=session_key,
+        product=product,
+        quantity=quantity,
+        price=price,
+        order_number=order_number,
+        query=query,
+        result_count=result_count,
+        slot=slot,
+        model_version=model_version,
+        data=data,
+        created_at=created_at,
+    )
+    _events_save([event])
+    _after_events([event])
+    return event
+
+
+def events_record_many(*, events: Sequence[Mapping[str, Any]]) -> list[Event]:
+    """Record several actions at once (a page's recommendation impressions):
+    each mapping takes event_record's arguments. All are validated first (one
+    InvalidEvent stores none of them), then written in one statement."""
+    built = [_event_build(**e) for e in events]
+    if built:
+        _events_save(built)
+        _after_events(built)
+    return built
+
+
+def _event_build(
+    *,
+    kind: str,
+    customer: Customer | None = None,
+    session_key: str = "",
+    product: Product | int | None = None,
+    quantity: int | None = None,
+    price: Decimal | None = None,
+    order_number: str = "",
+    query: str = "",
+    result_count: int | None = None,
+    slot: str = "",
+    model_version: str = "",
+    data: dict | None = None,
+    created_at=None,
+) -> Event:
     _event_owner_check(kind=kind, customer=customer, session_key=session_key)
     product = _event_product(kind=kind, product=product)
     _event_quantity_check(kind=kind, quantity=quantity)
     price = _event_price(kind=kind, price=price)
     _event_details_check(kind=kind, query=query, result_count=result_count, slot=slot, model_version=model_version)
-    event = _event_save(
-        Event(
-            kind=kind,
-            customer=customer,
-            session_key=session_key or "",
-            product=product,
-            quantity=quantity,
-            price=price,
-            order_number=order_number[:32],
-            query=(query or "")[:255],
-            result_count=result_count,
-            slot=slot[:40],
-            model_version=model_version[:64],
-            data=data or {},
-            created_at=created_at or timezone.now(),
-        )
+    return Event(
+        kind=kind,
+        customer=customer,
+        session_key=session_key or "",
+        product=product,
+        quantity=quantity,
+        price=price,
+        order_number=order_number[:32],
+        query=(query or "")[:255],
+        result_count=result_count,
+        slot=slot[:40],
+        model_version=model_version[:64],
+        data=data or {},
+        created_at=created_at or timezone.now(),
     )
-    if customer is not None and kind in PORTRAIT_KINDS:
-        customer_id = customer.pk
-        transaction.on_commit(lambda: portrait_update_schedule(customer_id=customer_id))
-    return event
+
+
+def _after_events(events: list[Event]) -> None:
+    """Queue the portrait update of each customer whose events change it."""
+    for customer_id in {e.customer_id for e in events if e.customer_id is not None and e.kind in PORTRAIT_KINDS}:
+        transaction.on_commit(lambda customer_id=customer_id: portrait_update_schedule(customer_id=customer_id))
 
 
 def _event_owner_check(*, kind: str, customer: Customer | None, session_key: str) -> None:
@@ -199,8 +247,8 @@ def _event_details_check(*, kind: str, query: str, result_count: int | None, slo
         raise InvalidEvent("slot", f"a {kind} event needs a slot and a model version")
 
 
-def _event_save(event: Event) -> Event:
-    """Store the event. A behaviour event may be lost in a database crash but
+def _events_save(events: list[Event]) -> None:
+    """Store the events. A behaviour event may be lost in a database crash but
     must not make the page wait for the WAL flush: on PostgreSQL, outside a
     caller's transaction (such as an order's), this one commit skips the wait."""
     connection = transaction.get_connection()
@@ -208,10 +256,16 @@ def _event_save(event: Event) -> Event:
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            event.save(force_insert=True)
+            _events_insert(events)
     else:
-        event.save(force_insert=True)
-    return event
+        _events_insert(events)
+
+
+def _events_insert(events: list[Event]) -> None:
+    if len(events) == 1:
+        events[0].save(force_insert=True)
+    else:
+        Event.objects.bulk_create(events)
 
 
 def purchase_events_cancel(*, order_number: str) -> int:

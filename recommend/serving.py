@@ -49,7 +49,7 @@ from .rules import Candidate, apply_rules, setting
 logger = logging.getLogger(__name__)
 
 # the models the pages serve (manage.py train_serving_models trains them)
-SERVING_MODELS = ("pop", "pop_recent", "repeat", "itemknn", "tfidf", "minilm", "hybrid")
+SERVING_MODELS = ("pop", "pop_recent", "repeat", "itemknn", "basket", "tfidf", "minilm", "hybrid")
 FALLBACK_MODEL = "popularity"
 FALLBACK_VERSION = "catalog"  # units sold, from the catalog: needs no artifact
 TRENDING_DAYS = 30
@@ -329,6 +329,7 @@ def broken_models_reset() -> None:
     cache_retry_now()
     _broken.clear()
     _maps.clear()
+    _between.clear()
 
 
 def _call(live: LiveModel, what: str, fn: Callable[[], Any]) -> Any:
@@ -478,20 +479,21 @@ def session_blend(full: np.ndarray, session: np.ndarray | None, weight: float) -
     return (1 - weight) * _standardise(full) + weight * _standardise(session)
 
 
-def _session_content_scores(state: PageState, live: LiveModel, session: History) -> np.ndarray | None:
-    """The content model's scores of this visit's items, in `live`'s item indices."""
-    content = state.first_model("tfidf", "minilm")
-    if content is None:
+def _scores_in(state: PageState, live: LiveModel, session: History, names: tuple[str, ...]) -> np.ndarray | None:
+    """The first active of `names`' scores of this visit's items, mapped into
+    `live`'s item indices (models trained apart may index products apart)."""
+    other = state.first_model(*names)
+    if other is None:
         return None
-    items = [content.index_of.get(int(live.product_of[i]), 0) for i in session.items.tolist()]
+    items = [other.index_of.get(int(live.product_of[i]), 0) for i in session.items.tolist()]
     items = [i for i in items if i]
     if not items:
         return None
     h = History.from_lists(items, session.times[: len(items)])
-    scores = _call(content, "score", lambda: content.model.score([h])[0])
+    scores = _call(other, "score", lambda: other.model.score([h])[0])
     if scores is None:
         return None
-    src = np.asarray([content.index_of.get(int(p), 0) for p in live.product_of.tolist()], dtype=np.int64)
+    src = _index_map_between(live, other)
     out = np.full(len(live.product_of), -np.inf)
     known = src > 0
     out[known] = np.asarray(scores, dtype=np.float64)[src[known]]
@@ -499,35 +501,87 @@ def _session_content_scores(state: PageState, live: LiveModel, session: History)
     return out
 
 
+_between: dict[str, np.ndarray] = {}
+
+
+def _index_map_between(live: LiveModel, other: LiveModel) -> np.ndarray:
+    """other's item index of each of live's item indices (0 = unknown to other),
+    built once per pair of versions."""
+    key = f"{live.name}={live.version}>{other.name}={other.version}"
+    src = _between.get(key)
+    if src is None:
+        src = np.asarray([other.index_of.get(int(p), 0) for p in live.product_of.tolist()], dtype=np.int64)
+        if len(_between) > 64:
+            _between.clear()
+        _between[key] = src
+    return src
+
+
+def _session_scores(state: PageState, live: LiveModel, session: History) -> np.ndarray | None:
+    """What this visit is about, standardised: the mean of co-purchase (what is
+    bought with what they looked at) and content (look-alikes) scores of the
+    visit's items. Two sparse lookups, so every view moves the list at once."""
+    parts = [_scores_in(state, live, session, names) for names in (("itemknn", "ease"), ("tfidf", "minilm"))]
+    parts = [_standardise(p) for p in parts if p is not None]
+    if not parts:
+        return None
+    return np.mean(parts, axis=0)
+
+
+BASE_CANDIDATES = 400  # how many of the whole-history scores the base keeps
+
+
+def _base_scores(state: PageState, live: LiveModel) -> np.ndarray | None:
+    """The personal model's standardised scores of the shopper's whole history,
+    (n_items + 1,), cached per shopper under their latest *purchase*: the
+    costly part (the hybrid with its ALS fold-in, tens of ms) is paid once per
+    purchase or RECOMMEND_CACHE_SECONDS, not once per page view; what they
+    viewed since is the live session part. The cache holds the top
+    BASE_CANDIDATES items; the rest score just below them."""
+    latest_purchase = profiles_selectors.shopper_latest_event_id(
+        customer_id=state.shopper.customer_id, session_key=state.shopper.session_key, kinds=("purchase",)
+    )
+    key = f"rec:1:base:{state.owner_key}:{latest_purchase}:{live.name}={live.version}"
+    cached = _cache_get(key)
+    if cached is None:
+        history = state.history_for(live)
+        if len(history) == 0:
+            return None
+        now = state.now.timestamp()
+        scores = _call(live, "score", lambda: live.model.score([history], now=now))
+        if scores is None:
+            return None
+        z = _standardise(scores[0])
+        k = min(BASE_CANDIDATES, int(np.isfinite(z).sum()))
+        idx = np.argpartition(-z, k - 1)[:k] if k > 0 else np.zeros(0, dtype=np.int64)
+        cached = (idx.astype(np.int32), z[idx].astype(np.float32))
+        _cache_set(key, cached)
+    idx, values = cached
+    out = np.full(len(live.product_of), (float(values.min()) - 0.01) if len(values) else 0.0)
+    out[np.asarray(idx, dtype=np.int64)] = values
+    out[0] = -np.inf
+    return out
+
+
 def _gen_for_you(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
-    """The shopper's whole history scored by the best personal model, blended with
-    the same model's scores of this visit alone (views, clicks, cart in the last
-    RECOMMEND_SESSION_HOURS), so that what they do now moves the list at once
-    even when years of purchases stand behind it."""
+    """The shopper's whole history scored by the best personal model (cached
+    per purchase, `_base_scores`), blended with what they did in this visit
+    (views, clicks, cart in the last RECOMMEND_SESSION_HOURS, scored live by
+    `_session_scores`), so that what they do now moves the list at once even
+    when years of purchases stand behind it."""
     if not state.has_history:
         return None
     live = state.first_model("hybrid", "tifuknn", "als", "itemknn")
     if live is None:
         return _fallback_generated(state, k)
-    history = state.history_for(live)
-    if len(history) == 0:
-        return None
+    base = _base_scores(state, live)
+    if base is None:
+        return _fallback_generated(state, k) if state.history_for(live).items.size else None
     session = state.history_for(live, kinds=("view", "rec_click", "add_to_cart"))
     since = (state.now - dt.timedelta(hours=float(setting("RECOMMEND_SESSION_HOURS", 2)))).timestamp()
     session = History(session.items[session.times >= since], session.times[session.times >= since])
-    histories = [history, session] if len(session) and len(session) < len(history) else [history]
-    now = state.now.timestamp()
-    scores = _call(live, "score", lambda: live.model.score(histories, now=now))
-    if scores is None:
-        return _fallback_generated(state, k)
-    weight = float(setting("RECOMMEND_SESSION_WEIGHT", 0.5))
-    session_scores = None
-    if len(histories) > 1:
-        session_scores = _standardise(scores[1])
-        content = _session_content_scores(state, live, session)
-        if content is not None:  # what the visit is about: look-alikes of what they looked at
-            session_scores = 0.5 * session_scores + 0.5 * _standardise(content)
-    blended = session_blend(scores[0], session_scores, weight)
+    session_scores = _session_scores(state, live, session) if len(session) else None
+    blended = session_blend(base, session_scores, float(setting("RECOMMEND_SESSION_WEIGHT", 0.5)))
     bought = np.unique(state.history_for(live, kinds=("purchase",)).items)
     idx, values = top_k(blended, k, exclude=bought)
     return live.name, live.version, "", _personal_reasons(state, _indices_to_products(live, idx, values))
@@ -651,12 +705,24 @@ def _gen_also_bought(state: PageState, ctx: Mapping[str, Any], k: int) -> Genera
     return _item_neighbours(state, product, ("itemknn", "ease"), reasons.same_customers(product), k)
 
 
+def _basket_neighbours(state: PageState, product_id: int, k: int) -> tuple[str, str, list[tuple[int, int]]]:
+    """(model, version, [(product id, orders with both)]) of the products most
+    often in the same order as `product_id`: the basket model's counts (a
+    sparse row, up to its last training), else counted live in SQL."""
+    live = state.model("basket")
+    if live is not None and product_id in live.index_of:
+        result = _call(live, "similar_items", lambda: live.model.similar_items(live.index_of[product_id], k))
+        if result is not None:
+            return live.name, live.version, [(p, round(n)) for p, n in _indices_to_products(live, *result)]
+    return "same-basket", "live", profiles_selectors.product_basket_neighbours(product_id=product_id, limit=k)
+
+
 def _gen_complete_set(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
     product = ctx["product"]
-    rows = profiles_selectors.product_basket_neighbours(product_id=product.pk, limit=k)
+    model, version, rows = _basket_neighbours(state, product.pk, k)
     if not rows:
         return None
-    return "same-basket", "live", "", [Candidate(p, float(n), reasons.same_basket(product, n)) for p, n in rows]
+    return model, version, "", [Candidate(p, float(n), reasons.same_basket(product, n)) for p, n in rows]
 
 
 def _together(state: PageState, products: list, k: int, *, max_price: Decimal | None = None) -> Generated:
@@ -673,11 +739,8 @@ def _together(state: PageState, products: list, k: int, *, max_price: Decimal | 
                 ranked = _indices_to_products(live, *result)
     model, version = (live.name, live.version) if ranked else ("same-basket", "live")
     if not ranked:
-        ranked = [
-            (p, float(n))
-            for p, n in profiles_selectors.product_basket_neighbours(product_id=ids[0], limit=k)
-            if p not in ids
-        ]
+        model, version, rows = _basket_neighbours(state, ids[0], k)
+        ranked = [(p, float(n)) for p, n in rows if p not in ids]
     anchors = _anchors(state, [p for p, _ in ranked], ids)
     by_id = {p.pk: p for p in products}
     cands = [  # only what really was bought with a cart item (a reason that is true)
@@ -686,8 +749,8 @@ def _together(state: PageState, products: list, k: int, *, max_price: Decimal | 
         if pid in anchors and anchors[pid][0] in by_id
     ]
     if not cands:
-        model, version = "same-basket", "live"
-        for pid, n in profiles_selectors.product_basket_neighbours(product_id=ids[0], limit=k):
+        model, version, rows = _basket_neighbours(state, ids[0], k)
+        for pid, n in rows:
             if pid not in ids:
                 cands.append(Candidate(pid, float(n), reasons.often_bought_with(products[0])))
     if max_price is not None:

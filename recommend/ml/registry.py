@@ -7,7 +7,7 @@ from .content import EmbeddingContent, TfidfContent
 from .ease import EASE
 from .hybrid import Hybrid
 from .implicit_adapter import ALS, BPR
-from .knn import ItemKNN
+from .knn import BasketCooccurrence, ItemKNN
 from .popularity import Popularity, RecentPopularity
 from .repeat import RepeatPurchase
 from .sasrec import SASRec
@@ -18,6 +18,7 @@ MODELS: dict[str, type[Recommender]] = {
     RecentPopularity.name: RecentPopularity,
     RepeatPurchase.name: RepeatPurchase,
     ItemKNN.name: ItemKNN,
+    BasketCooccurrence.name: BasketCooccurrence,
     EASE.name: EASE,
     ALS.name: ALS,
     BPR.name: BPR,

@@ -119,3 +119,18 @@ def test_session_events_are_attached_to_the_customer():
     assert services.events_attach_session(session_key="k1", customer=customer) == 1
     assert list(Event.objects.filter(customer=customer).values_list("session_key", flat=True)) == ["k1"]
     assert Event.objects.get(session_key="k2").customer_id is None
+
+
+def test_several_events_are_stored_at_once_or_not_at_all():
+    customer = CustomerFactory()
+    rec = {"kind": "rec_impression", "customer": customer, "model_version": "v1", "data": {"products": [1]}}
+    stored = services.events_record_many(events=[{**rec, "slot": "home_for_you"}, {**rec, "slot": "home_trending"}])
+    assert sorted(Event.objects.filter(customer=customer).values_list("slot", flat=True)) == [
+        "home_for_you",
+        "home_trending",
+    ]
+    assert all(e.pk for e in stored)
+    with pytest.raises(services.InvalidEvent):  # the second has no slot: neither is written
+        services.events_record_many(events=[{**rec, "slot": "home_buy_again"}, {**rec, "slot": ""}])
+    assert Event.objects.filter(customer=customer).count() == 2
+    assert services.events_record_many(events=[]) == []

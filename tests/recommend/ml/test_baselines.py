@@ -6,7 +6,7 @@ import pytest
 from recommend.ml.data import History, InteractionData
 from recommend.ml.ease import EASE
 from recommend.ml.implicit_adapter import ALS, BPR
-from recommend.ml.knn import ItemKNN
+from recommend.ml.knn import BasketCooccurrence, ItemKNN
 from recommend.ml.popularity import Popularity, RecentPopularity
 from recommend.ml.registry import BASELINES, MODELS, get_model_class
 from recommend.ml.repeat import RepeatPurchase
@@ -36,6 +36,7 @@ FACTORIES = {
     "pop_recent": RecentPopularity,
     "repeat": RepeatPurchase,
     "itemknn": ItemKNN,
+    "basket": BasketCooccurrence,
     "ease": lambda: EASE(l2=10.0),
     "als": lambda: ALS(factors=4, iterations=10),
     "bpr": lambda: BPR(factors=8, iterations=50),
@@ -64,7 +65,7 @@ def test_fit_score_recommend_save_load(name, tmp_path):
     assert np.allclose(loaded.score(hists), s, equal_nan=True)
 
 
-@pytest.mark.parametrize("name", ["itemknn", "ease", "als", "bpr"])
+@pytest.mark.parametrize("name", ["itemknn", "basket", "ease", "als", "bpr"])
 def test_collaborative_models_follow_co_purchase(name):
     data = clustered()
     model = FACTORIES[name]().fit(data)
@@ -75,6 +76,22 @@ def test_collaborative_models_follow_co_purchase(name):
     assert group_a > group_b
     similar, _ = model.similar_items(5, k=3)
     assert set(similar) <= set(range(1, 11))
+
+
+def test_basket_counts_orders_holding_both_items():
+    # shopper 1: order {1, 2, 3} at t=0 and order {1, 2} at t=1; shopper 2: {1, 3} at t=0
+    # (same time as shopper 1's first order, but another shopper: another basket)
+    data = InteractionData.from_arrays(
+        [1, 1, 1, 1, 1, 2, 2], [1, 2, 3, 1, 2, 1, 3], [0, 0, 0, 1, 1, 0, 0], item_ids=[1, 2, 3, 4]
+    )
+    model = BasketCooccurrence().fit(data)
+    items, counts = model.similar_items(1, k=5)  # item index 1 = id 1
+    assert items.tolist() == [2, 3] and counts.tolist() == [2.0, 2.0]
+    items, counts = model.similar_items(2, k=5)
+    assert items.tolist() == [1, 3] and counts.tolist() == [2.0, 1.0]
+    assert model.similar_items(4, k=5)[0].tolist() == []  # never bought: no companions
+    top2 = BasketCooccurrence(neighbors=1).fit(data).similar_items(2, k=5)
+    assert top2[0].tolist() == [1]
 
 
 def test_popularity_counts_buyers_and_recent_favours_recent():
