@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.utils import timezone
@@ -348,6 +349,8 @@ class HistoryEvent:
     order_number: str
     created_at: dt.datetime
 
+    COLUMNS: ClassVar[tuple[str, ...]] = ("id", "product_id", "kind", "quantity", "order_number", "created_at")
+
 
 def _owner_filter(*, customer_id: int | None, session_key: str) -> Q | None:
     if customer_id is not None:
@@ -357,19 +360,55 @@ def _owner_filter(*, customer_id: int | None, session_key: str) -> Q | None:
     return None
 
 
+HISTORY_CACHE_SECONDS = 600
+
+
+def history_cache_key(*, customer_id: int | None, session_key: str = "") -> str:
+    """Where a shopper's history is cached; profiles.services deletes it when
+    events are rewritten (a cancellation, a login attaching a session, a
+    deletion of the shopper's data)."""
+    owner = f"c{customer_id}" if customer_id is not None else f"s{session_key}"
+    return f"profiles:history:1:{owner}"
+
+
 def shopper_history(*, customer_id: int | None, session_key: str = "", limit: int = 500) -> list[HistoryEvent]:
     """The shopper's newest `limit` taste events (TASTE_EVENT_KINDS), oldest
     first: a customer's own (their anonymous session's events were attached at
-    login), or an anonymous session's. Empty for nobody."""
+    login), or an anonymous session's. Empty for nobody.
+
+    Read incrementally: the history is cached (Django's cache) with the
+    highest event id it holds, and a later read fetches only the events
+    written since (one indexed query, usually one row), so a page view does
+    not re-read hundreds of purchases. Events are only ever added, except by
+    the services that rewrite them, which drop the cache. Without a cache
+    server it is read whole."""
     owner = _owner_filter(customer_id=customer_id, session_key=session_key)
     if owner is None:
         return []
-    rows = (
-        Event.objects.filter(owner, kind__in=TASTE_EVENT_KINDS, product__isnull=False)
-        .order_by("-created_at", "-id")
-        .values_list("id", "product_id", "kind", "quantity", "order_number", "created_at")[:limit]
-    )
-    return [HistoryEvent(*row) for row in reversed(list(rows))]
+    events = Event.objects.filter(owner, kind__in=TASTE_EVENT_KINDS, product__isnull=False)
+    key = history_cache_key(customer_id=customer_id, session_key=session_key)
+    cached = _cache_call(cache.get, key)
+    if cached is not None and cached[0] == limit:
+        _, last_id, rows = cached
+        new = list(events.filter(id__gt=last_id).order_by().values_list(*HistoryEvent.COLUMNS))
+        if not new:
+            return [HistoryEvent(*r) for r in rows]
+        rows = sorted([*rows, *new], key=lambda r: (r[5], r[0]))[-limit:]
+        last_id = max(last_id, *(r[0] for r in new))
+    else:
+        rows = list(events.order_by("-created_at", "-id").values_list(*HistoryEvent.COLUMNS)[:limit])[::-1]
+        last_id = max((r[0] for r in rows), default=0)
+    _cache_call(cache.set, key, (limit, last_id, rows), HISTORY_CACHE_SECONDS)
+    return [HistoryEvent(*r) for r in rows]
+
+
+def _cache_call(fn, *args):
+    """A cache call that answers None when the cache server is down (the
+    history is then read from the database, never lost)."""
+    try:
+        return fn(*args)
+    except Exception:  # noqa: BLE001 - Redis stopped: read from the database
+        return None
 
 
 def shopper_latest_event_id(

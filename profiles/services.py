@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
+from core.jobs import run_later
 
 from .models import Customer, Event, MutedCategory, Portrait, PortraitBaseline
 
@@ -277,10 +278,32 @@ def purchase_events_cancel(*, order_number: str) -> int:
     with transaction.atomic():
         events = Event.objects.filter(order_number=order_number, kind__in=[Event.Kind.PURCHASE, Event.Kind.COUPON_USED])
         customer_ids = set(events.exclude(customer__isnull=True).values_list("customer_id", flat=True))
+        sessions = set(events.filter(customer__isnull=True).values_list("session_key", flat=True))
         n, _ = events.delete()
         for customer_id in customer_ids:
             transaction.on_commit(lambda cid=customer_id: portrait_update_schedule(customer_id=cid))
+        _histories_forget(customer_ids=customer_ids, session_keys=sessions)
     return n
+
+
+def _histories_forget(*, customer_ids: set[int], session_keys: set[str]) -> None:
+    """Events were rewritten, not added: drop the shoppers' cached histories
+    (profiles.selectors.shopper_history) now and again after commit, so no
+    reader keeps what the transaction removed."""
+    from .selectors import history_cache_key
+
+    keys = [history_cache_key(customer_id=c) for c in customer_ids]
+    keys += [history_cache_key(customer_id=None, session_key=s) for s in session_keys if s]
+
+    def forget() -> None:
+        try:
+            cache.delete_many(keys)
+        except Exception:  # noqa: BLE001 - the cache down: what it holds expires in HISTORY_CACHE_SECONDS
+            log.warning("profiles: could not drop %d cached histories", len(keys), exc_info=True)
+
+    if keys:
+        forget()
+        transaction.on_commit(forget)
 
 
 def events_attach_session(*, session_key: str, customer: Customer) -> int:
@@ -290,6 +313,7 @@ def events_attach_session(*, session_key: str, customer: Customer) -> int:
         return 0
     with transaction.atomic():
         n = Event.objects.filter(session_key=session_key, customer__isnull=True).update(customer=customer)
+        _histories_forget(customer_ids={customer.pk}, session_keys={session_key})
         if n:
             customer_id = customer.pk
             transaction.on_commit(lambda: portrait_update_schedule(customer_id=customer_id))
@@ -311,7 +335,7 @@ def portrait_update_schedule(*, customer_id: int) -> bool:
     debounce = int(getattr(settings, "PORTRAIT_UPDATE_DEBOUNCE_S", 5))
     if not cache.add(_debounce_key(customer_id), 1, timeout=debounce):
         return False
-    tasks.portrait_build.apply_async(args=[customer_id], countdown=debounce + 1)
+    run_later(tasks.portrait_build, args=(customer_id,), countdown=debounce + 1)
     return True
 
 
@@ -451,6 +475,7 @@ def behaviour_history_delete(*, customer: Customer) -> int:
     records of the checkout) and rebuild the portrait without them."""
     with transaction.atomic():
         n, _ = Event.objects.filter(customer=customer).delete()
+        _histories_forget(customer_ids={customer.pk}, session_keys=set())
     portrait_build(customer_id=customer.pk)
     return n
 

@@ -479,20 +479,31 @@ def session_blend(full: np.ndarray, session: np.ndarray | None, weight: float) -
     return (1 - weight) * _standardise(full) + weight * _standardise(session)
 
 
+BASE_CANDIDATES = 400  # how many of the whole-history scores the base keeps
+SESSION_ITEMS = 10  # the visit's newest distinct items that score it
+SESSION_DECAY = 0.7  # each older item counts 0.7 times the next newer one
+
+
 def _scores_in(state: PageState, live: LiveModel, session: History, names: tuple[str, ...]) -> np.ndarray | None:
     """The first active of `names`' scores of this visit's items, mapped into
     `live`'s item indices (models trained apart may index products apart)."""
     other = state.first_model(*names)
     if other is None:
         return None
-    items = [other.index_of.get(int(live.product_of[i]), 0) for i in session.items.tolist()]
-    items = [i for i in items if i]
+    items: list[int] = []  # distinct, newest first (a view and its click are one item)
+    for i in reversed(session.items.tolist()):
+        j = other.index_of.get(int(live.product_of[i]), 0)
+        if j and j not in items:
+            items.append(j)
+    items = items[:SESSION_ITEMS]
     if not items:
         return None
-    h = History.from_lists(items, session.times[: len(items)])
-    scores = _call(other, "score", lambda: other.model.score([h])[0])
-    if scores is None:
+    rows = _call(other, "score", lambda: other.model.score([History.from_lists([i]) for i in items]))
+    if rows is None:
         return None
+    # each item's look-alikes, the newest counting most (what they look at now)
+    weights = SESSION_DECAY ** np.arange(len(items))
+    scores = weights @ np.where(np.isfinite(rows), rows, 0.0)
     src = _index_map_between(live, other)
     out = np.full(len(live.product_of), -np.inf)
     known = src > 0
@@ -520,15 +531,13 @@ def _index_map_between(live: LiveModel, other: LiveModel) -> np.ndarray:
 def _session_scores(state: PageState, live: LiveModel, session: History) -> np.ndarray | None:
     """What this visit is about, standardised: the mean of co-purchase (what is
     bought with what they looked at) and content (look-alikes) scores of the
-    visit's items. Two sparse lookups, so every view moves the list at once."""
+    visit's newest distinct items, each older one counting SESSION_DECAY times
+    the next. Two sparse lookups, so every view moves the list at once."""
     parts = [_scores_in(state, live, session, names) for names in (("itemknn", "ease"), ("tfidf", "minilm"))]
     parts = [_standardise(p) for p in parts if p is not None]
     if not parts:
         return None
     return np.mean(parts, axis=0)
-
-
-BASE_CANDIDATES = 400  # how many of the whole-history scores the base keeps
 
 
 def _base_scores(state: PageState, live: LiveModel) -> np.ndarray | None:
@@ -585,6 +594,14 @@ def _gen_for_you(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
     bought = np.unique(state.history_for(live, kinds=("purchase",)).items)
     idx, values = top_k(blended, k, exclude=bought)
     return live.name, live.version, "", _personal_reasons(state, _indices_to_products(live, idx, values))
+
+
+def _gen_product_for_you(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
+    """ "Picked for you" on a product page: the page's own product is in the
+    history already (its view was recorded first), so it needs one more item."""
+    if len({e.product_id for e in state.history}) < 2:
+        return None
+    return _gen_for_you(state, ctx, k)
 
 
 def _gen_because_viewed(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
@@ -811,7 +828,7 @@ GENERATORS: dict[str, Callable[[PageState, Mapping[str, Any], int], Generated]] 
     "home_buy_again": _gen_buy_again,
     "home_trending": _gen_trending,
     "home_country": _gen_country,
-    "product_for_you": _gen_for_you,
+    "product_for_you": _gen_product_for_you,
     "product_also_bought": _gen_also_bought,
     "product_complete_set": _gen_complete_set,
     "product_similar": _gen_similar,
@@ -849,12 +866,8 @@ def _candidates(state: PageState, slot: str, ctx: Mapping[str, Any], k: int):
         owner = f"{state.owner_key}:{state.latest_event_id}:{hashlib.md5(state.country.encode()).hexdigest()[:8]}"
     generator = GENERATORS[slot]
     slot_key = slot
-    if slot in ("home_for_you", "search_for_you", "product_for_you"):
-        # the page's own product is in the history already (its view was recorded
-        # first): "picked for you" on a product page needs one more item than that
-        if slot == "product_for_you" and len({e.product_id for e in state.history}) < 2:
-            return None
-        slot_key, generator = "for_you", _gen_for_you  # one list serves the three
+    if slot in ("home_for_you", "search_for_you"):
+        slot_key = "for_you"  # one list serves both
     key = f"rec:1:{slot_key}:{owner}:{_context_key(slot, ctx)}:{k}:{hashlib.md5(versions.encode()).hexdigest()[:12]}"
     cached = _cache_get(key)
     if cached is not None:

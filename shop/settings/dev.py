@@ -14,6 +14,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://shop-dev")}
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = "memory://"
+# a debounced task (a portrait update after a view) runs on a timer thread
+# after its countdown, not inside the request (core/jobs.py)
+JOBS_DEFER_EAGER = env.bool("JOBS_DEFER_EAGER", default=True)
 DEMO_LOGIN_ENABLED = env.bool("DEMO_LOGIN_ENABLED", default=True)
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 WHITENOISE_AUTOREFRESH = True

@@ -103,3 +103,18 @@ def test_new_events_update_the_portrait_through_a_real_worker(celery_worker_proc
     received = [line for line in log.splitlines() if "portrait_build[" in line and "received" in line]
     assert len(received) == 1  # two events, one debounced task
     assert "succeeded" in log
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_process_jobs_update_the_portrait_after_the_request_not_inside_it(settings):
+    """The embedded default (eager Celery): a view queues the debounced portrait
+    update on a timer thread; the request that recorded it does not wait."""
+    settings.JOBS_DEFER_EAGER = True
+    settings.PORTRAIT_UPDATE_DEBOUNCE_S = 1
+    cache.clear()
+    customer = CustomerFactory()
+    purchase(customer, ProductFactory(), quantity=2, order="J-1")
+    Portrait.objects.filter(customer=customer).delete()
+    services.event_record(kind="view", customer=customer, product=ProductFactory())
+    assert not Portrait.objects.filter(customer=customer).exists()  # not built inside the call
+    assert wait_for(lambda: Portrait.objects.filter(customer=customer, frequency=1).exists(), timeout=15)
