@@ -129,7 +129,7 @@ def coupon_find(*, code: str) -> Coupon | None:
 def cart_products_for(*, customer: Customer | None, session) -> list:
     """The products in the shopper's cart (the customer's, or the anonymous cart
     whose id `session` keeps), in the order they were added."""
-    from .web import CART_SESSION_KEY
+    from .cart_session import CART_SESSION_KEY
 
     cart_id = session.get(CART_SESSION_KEY) if session is not None else None
     return [line.product for line in cart_lines(cart=cart_find(customer=customer, cart_id=cart_id))]

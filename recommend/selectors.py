@@ -107,22 +107,29 @@ def active_model(name: str) -> LoadedModel | None:
     )
     if row is None:
         return None
-    cached = _cache.get(row["version"])
+    return model_version_loaded(name=name, version=row["version"], artifact_path=row["artifact_path"])
+
+
+def model_version_loaded(*, name: str, version: str, artifact_path: str) -> LoadedModel | None:
+    """That version of a model family, loaded once per process (when a caller
+    already read which version is active: serving reads every family's in one
+    query per page). None when its artifact cannot be loaded (logged)."""
+    cached = _cache.get(version)
     if cached is not None:
         return cached
     with _cache_lock:
-        cached = _cache.get(row["version"])
+        cached = _cache.get(version)
         if cached is not None:
             return cached
         try:
-            loaded = load_artifact(name=name, version=row["version"], path=artifacts_root() / row["artifact_path"])
+            loaded = load_artifact(name=name, version=version, path=artifacts_root() / artifact_path)
         except Exception:
-            logger.exception("cannot load %s version %s", name, row["version"])
+            logger.exception("cannot load %s version %s", name, version)
             return None
-        for version, old in list(_cache.items()):  # keep one version per family in memory
+        for old_version, old in list(_cache.items()):  # keep one version per family in memory
             if old.name == name:
-                del _cache[version]
-        _cache[row["version"]] = loaded
+                del _cache[old_version]
+        _cache[version] = loaded
         return loaded
 
 

@@ -9,7 +9,7 @@ For every slot:
    add-to-carts, or an anonymous session's, read through profiles.selectors)
    is mapped to the active model's item indices: a view changes the next
    page's recommendations without a retrain;
-2. the slot's model (`active_model(name)`, loaded once per process) proposes
+2. the slot's model (its active version, loaded once per process) proposes
    candidates, each with a reason built from real data; the candidate list is
    cached (Django's cache: Redis in production, local memory in dev) under a
    key holding the id of the shopper's latest event and the active versions,
@@ -182,10 +182,17 @@ class PageState:
         self._history: list[HistoryEvent] | None = None
         self._latest: int | None = None
         self._versions: dict[str, str] | None = None
+        self._paths: dict[str, str] = {}
+        self._versions_key: str | None = None
         self._models: dict[str, LiveModel | None] = {}
         self._muted: set[int] | None = None
         self._portrait: Any = False
         self._products: dict[int, Any] = {}
+        self.candidates: dict[str, Any] = {}  # cache key -> a slot's candidates, read or made on this page
+        # a rendered page (the template tags) may serve a list one event old and
+        # refresh it after the response; the API and direct calls never do
+        self.defer = False
+        self.after: list[Callable[[], None]] = []  # run after the response (recommend.middleware)
 
     # -- the shopper --------------------------------------------------------
     @property
@@ -247,13 +254,25 @@ class PageState:
         if self._versions is None:
             from .selectors import active_versions
 
-            self._versions = dict(active_versions().values_list("name", "version"))
+            rows = active_versions().values_list("name", "version", "artifact_path")
+            self._versions = {name: version for name, version, _ in rows}
+            self._paths = {name: path for name, _, path in rows}
         return self._versions
+
+    @property
+    def versions_key(self) -> str:
+        """A short hash of every active version: part of every cache key, so a
+        new model version is a new key."""
+        if self._versions_key is None:
+            versions = "-".join(f"{n}={v}" for n, v in sorted(self.versions.items()))
+            self._versions_key = hashlib.md5(versions.encode()).hexdigest()[:12]
+        return self._versions_key
 
     def model(self, name: str) -> LiveModel | None:
         if name in self._models:
             return self._models[name]
-        self._models[name] = live = _live_model(name, self.versions.get(name))
+        version = self.versions.get(name)
+        self._models[name] = live = _live_model(name, version, self._paths.get(name, ""))
         return live
 
     def first_model(self, *names: str) -> LiveModel | None:
@@ -300,9 +319,9 @@ class PageState:
 _broken: set[str] = set()
 
 
-def _live_model(name: str, version: str | None) -> LiveModel | None:
+def _live_model(name: str, version: str | None, artifact_path: str = "") -> LiveModel | None:
     """The active version of `name` with its index maps, or None (logged once)."""
-    from .selectors import active_model
+    from .selectors import model_version_loaded
 
     if version is None:
         log_once(f"no-active:{name}", "recommendations: no active %s model, falling back", name)
@@ -310,7 +329,8 @@ def _live_model(name: str, version: str | None) -> LiveModel | None:
     key = f"{name}:{version}"
     if key in _broken:
         return None
-    loaded = active_model(name)  # loaded once per process; a newer active version is loaded here
+    # loaded once per process; a newer active version is loaded here
+    loaded = model_version_loaded(name=name, version=version, artifact_path=artifact_path)
     if loaded is None:
         _broken.add(key)
         log_once(f"load:{key}", "recommendations: %s version %s cannot be loaded, falling back", name, version)
@@ -371,6 +391,16 @@ def _cache_get(key: str):
     except Exception:  # noqa: BLE001 - the cache server down: serve uncached
         _cache_failed()
         return None
+
+
+def _cache_get_many(keys: list[str]) -> dict[str, Any]:
+    if time.monotonic() < _cache_down_until or not keys:
+        return {}
+    try:
+        return cache.get_many(keys)
+    except Exception:  # noqa: BLE001 - the cache server down: serve uncached
+        _cache_failed()
+        return {}
 
 
 def _cache_set(key: str, value) -> None:
@@ -480,7 +510,7 @@ def session_blend(full: np.ndarray, session: np.ndarray | None, weight: float) -
 
 
 BASE_CANDIDATES = 400  # how many of the whole-history scores the base keeps
-SESSION_ITEMS = 10  # the visit's newest distinct items that score it
+SESSION_ITEMS = 6  # the visit's newest distinct items that score it
 SESSION_DECAY = 0.7  # each older item counts 0.7 times the next newer one
 
 
@@ -859,25 +889,75 @@ def _context_key(slot: str, ctx: Mapping[str, Any]) -> str:
     return hashlib.md5("|".join(parts).encode()).hexdigest()[:12] if parts else "-"
 
 
-def _candidates(state: PageState, slot: str, ctx: Mapping[str, Any], k: int):
-    versions = "-".join(f"{n}={v}" for n, v in sorted(state.versions.items()))
+def _candidate_key(state: PageState, slot: str, ctx: Mapping[str, Any], k: int) -> str:
+    """The cache key of a slot's candidates: the slot (home and search share the
+    "for you" list), the shopper and their latest event for personal slots, the
+    page's product or cart, k, and the active model versions."""
     owner = "*"
     if slot in PERSONAL:
         owner = f"{state.owner_key}:{state.latest_event_id}:{hashlib.md5(state.country.encode()).hexdigest()[:8]}"
-    generator = GENERATORS[slot]
-    slot_key = slot
-    if slot in ("home_for_you", "search_for_you"):
-        slot_key = "for_you"  # one list serves both
-    key = f"rec:1:{slot_key}:{owner}:{_context_key(slot, ctx)}:{k}:{hashlib.md5(versions.encode()).hexdigest()[:12]}"
+    slot_key = "for_you" if slot in ("home_for_you", "search_for_you") else slot
+    return f"rec:1:{slot_key}:{owner}:{_context_key(slot, ctx)}:{k}:{state.versions_key}"
+
+
+def _candidates(state: PageState, slot: str, ctx: Mapping[str, Any], k: int):
+    """The slot's (model, version, title, [(product id, score, reason)]), or a
+    falsy value when the slot does not apply: from this page's reads, the
+    cache, or made now (and cached)."""
+    if slot == "product_for_you" and state.defer:
+        return _latest_for_you(state, k)
+    key = _candidate_key(state, slot, ctx, k)
+    if key in state.candidates:
+        return state.candidates[key]
     cached = _cache_get(key)
     if cached is not None:
+        state.candidates[key] = cached
         return cached
-    generated = generator(state, ctx, k)
+    generated = GENERATORS[slot](state, ctx, k)
     if generated is not None:
         model, version, title, cands = generated
         generated = (model, version, title, [(c.product_id, c.score, c.reason) for c in cands])
     _cache_set(key, generated if generated is not None else ())
+    if slot in ("home_for_you", "search_for_you"):
+        _cache_set(_latest_key(state, k), (state.latest_event_id, generated))
+    state.candidates[key] = generated
     return generated
+
+
+def _latest_key(state: PageState, k: int) -> str:
+    return f"rec:1:latest-for-you:{state.owner_key}:{k}:{state.versions_key}"
+
+
+def _latest_for_you(state: PageState, k: int):
+    """ "Picked for you" on a rendered product page: the shopper's newest "for
+    you" list, served at once even when it is one event old (the view of this
+    very page, or the last click), and made fresh after the response for the
+    next page (recommend.middleware). Every product page records a view, so a
+    list keyed by the latest event would be made on every product page; this
+    way the page pays a cache read. Made now when the shopper has none yet."""
+    if len({e.product_id for e in state.history}) < 2:
+        return None  # the page's own product is in the history already: it needs one more
+    key = _latest_key(state, k)
+    stored = state.candidates.get(key) or _cache_get(key)
+    if stored is None:
+        return _candidates(state, "home_for_you", {}, k)
+    event_id, generated = stored
+    if event_id != state.latest_event_id:
+        state.after.append(lambda: _refresh_for_you(state, k))
+    return generated
+
+
+def _refresh_for_you(state: PageState, k: int) -> None:
+    try:
+        _candidates(state, "home_for_you", {}, k)
+    except Exception:  # noqa: BLE001 - after the response: nobody to fail, the next page makes it
+        log_once("refresh", "recommendations: refreshing a 'for you' list after the response failed", exc_info=True)
+
+
+def _slot_n_k(slot: str, ctx: Mapping[str, Any]) -> tuple[int, int]:
+    """How many items the slot shows, and how many candidates it asks for."""
+    n = int(ctx.get("n") or SLOT_SIZES.get(slot) or setting("RECOMMEND_SLOT_SIZE", 6))
+    return n, max(n * 4 + 12, 30)
 
 
 def recommendations_for(*, slot: str, shopper: Shopper, context: Mapping[str, Any] | None = None) -> Served | None:
@@ -900,8 +980,7 @@ def recommendations_for(*, slot: str, shopper: Shopper, context: Mapping[str, An
         return None
     if slot not in GENERATORS:
         raise ValueError(f"unknown slot {slot!r}")
-    n = int(ctx.get("n") or SLOT_SIZES.get(slot) or setting("RECOMMEND_SLOT_SIZE", 6))
-    k = max(n * 4 + 12, 30)
+    n, k = _slot_n_k(slot, ctx)
     generated = _candidates(state, slot, ctx, k)
     if not generated:
         return None
@@ -928,6 +1007,14 @@ def page_recommendations(*, page: str, shopper: Shopper, context: Mapping[str, A
         raise ValueError(f"unknown page {page!r}")
     ctx = dict(context or {})
     state = ctx.get("state") or PageState(shopper=shopper, country=ctx.get("country", ""))
+    # one cache round trip for every slot's candidates, one query for their products
+    keys = [_candidate_key(state, slot, ctx, _slot_n_k(slot, ctx)[1]) for slot in PAGES[page]]
+    state.candidates.update(_cache_get_many([key for key in keys if key not in state.candidates]))
+    ids = []
+    for slot in PAGES[page]:
+        generated = _candidates(state, slot, ctx, _slot_n_k(slot, ctx)[1])
+        ids += [row[0] for row in generated[3]] if generated else []
+    state.products(ids)
     out = []
     for slot in PAGES[page]:
         served = recommendations_for(slot=slot, shopper=shopper, context={**ctx, "state": state})

@@ -39,6 +39,7 @@ def page_state(request) -> serving.PageState:
         shopper = shopper_from_request(request)
         country = serving.country_from_languages(request.META.get("HTTP_ACCEPT_LANGUAGE", ""))
         state = serving.PageState(shopper=shopper, country=country)
+        state.defer = True  # a rendered page may refresh a list after its response (recommend.middleware)
         setattr(request, STATE_ATTR, state)
     return state
 

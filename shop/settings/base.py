@@ -45,6 +45,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "recommend.middleware.AfterResponseMiddleware",  # refreshes a served list after the response
 ]
 
 ROOT_URLCONF = "shop.urls"

@@ -3,7 +3,7 @@
 Four categories of eight products with real Online Retail names; 48 customers
 (UK, France, Germany), each with one favourite category: they buy baskets of
 two products of it and one of any other, and re-buy their favourite product.
-The models (pop, pop_recent, repeat, itemknn, tfidf) are trained once per test
+The models (pop, pop_recent, repeat, itemknn, basket, tfidf) are trained once per test
 session by the real pipeline into a session folder, inside a transaction
 that is rolled back; every test then builds the same shop again (same stock
 codes, so the artifacts fit) and marks those versions active.
@@ -19,7 +19,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-SERVING_MODELS = ["pop", "pop_recent", "repeat", "itemknn", "tfidf"]
+SERVING_MODELS = ["pop", "pop_recent", "repeat", "itemknn", "basket", "tfidf"]
 
 CATEGORIES = {
     "Candles & Holders": [

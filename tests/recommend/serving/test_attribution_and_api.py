@@ -174,6 +174,15 @@ def test_api_for_an_anonymous_session_and_a_customer(client, shop):
     assert body["items"] and all(i["product"]["id"] != holder.pk for i in body["items"])
     assert Event.objects.filter(kind="rec_impression", data__page="api:product").count() == 1
 
+    # the cart's slot reads the shopper's own cart
+    client.post("/cart/add/", {"product": holder.pk, "quantity": 1})
+    response = client.get("/api/recommendations/?slot=cart&n=3")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["source_slot"] == "cart_together" and body["items"]
+    assert all(i["product"]["id"] != holder.pk for i in body["items"])
+    assert all(i["reason"].startswith("Often bought with White Hanging Heart") for i in body["items"])
+
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(

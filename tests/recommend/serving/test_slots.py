@@ -105,6 +105,22 @@ def test_viewing_one_category_shifts_the_next_home_page_toward_it(client, shop):
     assert share(after) >= 0.5
 
 
+@pytest.mark.django_db
+def test_product_pages_picked_for_you_follows_the_products_viewed_before(client, shop):
+    """Each product page serves the newest "for you" list at once and makes it
+    fresh after its response: the next product page follows what was viewed."""
+    customer = shop["customers"][4]  # likes candles
+    login(client, customer)
+    client.get("/")
+    kitchen = [shop["products"][n] for n in CATEGORIES_KITCHEN]
+    for p in kitchen:
+        client.get(p.get_absolute_url())
+    bag = shop["products"]["JUMBO BAG PINK POLKADOT"]
+    picked = slots_of(client.get(bag.get_absolute_url()))["product_for_you"]["products"]
+    assert bag.pk not in picked
+    assert sum(category_of(shop, i) == "Kitchen" for i in picked) / len(picked) >= 0.5
+
+
 CATEGORIES_KITCHEN = ["SET OF 3 CAKE TINS PANTRY DESIGN", "JAM MAKING SET WITH JARS", "RECIPE BOX PANTRY YELLOW DESIGN"]
 
 
@@ -117,7 +133,8 @@ def test_product_page_slots(client, shop):
     assert slots["product_similar"]["model"] == "tfidf"
     assert all(r == "Similar to White Hanging Heart T-Light Holder" for r in slots["product_similar"]["reasons"])
     assert slots["product_also_bought"]["model"] == "itemknn"
-    # complete the set: counts of real shared orders
+    # complete the set: counts of real shared orders, from the basket model
+    assert slots["product_complete_set"]["model"] == "basket"
     for pid, reason in zip(
         slots["product_complete_set"]["products"], slots["product_complete_set"]["reasons"], strict=True
     ):
