@@ -38,6 +38,10 @@ CARRY_THRESHOLD = {"en": 0.42, "zh": 0.84}
 POLICY_THRESHOLD = 0.80
 PERSONAL_WEIGHT = 0.05
 WORD_WEIGHT = 0.25
+# "what's the meaning of life?" asks no product: with no category word it gets "I don't know"
+QUESTION = re.compile(
+    r"^\s*(what|what's|whats|why|who|when|how|which|is|are|will|should|would)\b|^(为什么|什么是|谁|怎么样)", re.I
+)
 
 
 @dataclass
@@ -140,6 +144,7 @@ def _merged(req: Request, state: dict) -> dict:
         "min_inclusive": base.get("min_inclusive", True),
         "colour": req.colour or base.get("colour", ""),
         "quantity": req.quantity or base.get("quantity"),
+        "head": req.head if req.words else base.get("head", ""),
     }
     if req.min_price is not None or req.max_price is not None:
         c["min_price"] = str(req.min_price) if req.min_price is not None else None
@@ -183,13 +188,16 @@ def _filtered_ids(c: dict, categories: list[int] | None) -> list[int]:
     )
 
 
-def _rank(ids: np.ndarray, sims: np.ndarray, words: list[str], shopper, exclude: set[int]) -> list[int]:
+def _rank(ids: np.ndarray, sims: np.ndarray, words: list[str], shopper, exclude: set[int], head: str = "") -> list[int]:
     index = retrieval.product_index()
     wanted = {stem(w) for w in words if len(w) > 2}
+    weight = {w: (2.0 if w == stem(head) else 1.0) for w in wanted}  # the head noun counts double
+    total = sum(weight.values())
     overlap = np.zeros(len(ids), dtype=np.float32)
     if wanted:
         for i, pid in enumerate(ids):
-            overlap[i] = len(wanted & tokens(index.texts[index.position[int(pid)]])) / len(wanted)
+            name = index.texts[index.position[int(pid)]].rsplit(". ", 1)[0]  # the name, not the category
+            overlap[i] = sum(weight[w] for w in wanted & tokens(name)) / total
     score = sims + WORD_WEIGHT * overlap
     if overlap.size and overlap.max() > 0:  # products that name what was asked come first
         keep = overlap >= overlap.max() * 0.5
@@ -202,10 +210,14 @@ def _rank(ids: np.ndarray, sims: np.ndarray, words: list[str], shopper, exclude:
 
 
 def _carried(c: dict, lang: str, categories: list[int]) -> bool:
-    """Whether the catalogue has anything of the kind asked for, constraints aside."""
+    """Whether the catalogue has anything of the kind asked for, constraints aside: a
+    category named, or the thing asked for (the head noun) in some product's name."""
     if categories:
         return True
     index = retrieval.product_index()
+    head = stem(c.get("head") or "")
+    if head:
+        return any(head in tokens(t) for t in index.texts)
     wanted = {stem(w) for w in c["words"] if len(w) > 2}
     if wanted and any(wanted & tokens(t) for t in index.texts):
         return True
@@ -263,6 +275,8 @@ def search(req: Request, state: dict, shopper) -> Answer:
 
     if not c["words"] and not c["lang_text"]:
         return Answer("refine_nothing", say("refine_nothing", lang), lang, state=state)
+    if req.intent == "search" and not categories and not req.has_constraints and QUESTION.match(req.text):
+        return Answer("idk", say("idk", lang, contact=contact()), lang, state=state)  # a question, not a product
     if not _carried(c, q_lang, categories):
         return Answer("dont_carry", say("dont_carry", lang, contact=contact()), lang, state=new_state)
     ids = _filtered_ids(c, categories or None)
@@ -276,9 +290,9 @@ def search(req: Request, state: dict, shopper) -> Answer:
         pids, sims = retrieval.similarities(
             text=text if q_lang == "en" else c["lang_text"], lang=q_lang, product_ids=ids
         )
-        ranked = _rank(pids, sims, c["words"], shopper, exclude)
+        ranked = _rank(pids, sims, c["words"], shopper, exclude, c.get("head", ""))
         if not ranked and exclude:
-            ranked = _rank(pids, sims, c["words"], shopper, set())
+            ranked = _rank(pids, sims, c["words"], shopper, set(), c.get("head", ""))
     products = _products(ranked)
     phrase = _constraint_phrase(c, lang)
     if not products:
@@ -307,8 +321,24 @@ def search(req: Request, state: dict, shopper) -> Answer:
 # --- store questions -------------------------------------------------------------------------
 
 
+POLICY_WORDS = {
+    "shipping": ("shipping", "delivery", "deliver", "postage", "运费", "配送", "送货", "快递"),
+    "returns": ("return", "refund", "exchange", "退货", "退款", "换货"),
+    "payment": ("pay", "payment", "card", "paypal", "vat", "付款", "支付"),
+    "wholesale": ("wholesale", "bulk", "trade", "批发"),
+    "contact": ("contact", "phone", "email", "e-mail", "联系", "客服"),
+}
+
+
 def store_question(req: Request, state: dict) -> Answer:
-    hits = retrieval.policy_search(text=req.text)
+    """The policy page nearest the question (multilingual model); a page whose topic words
+    the question uses counts extra. "I don't know" when none is near enough."""
+    low = req.text.lower()
+    hits = [
+        (page, score + (0.05 if any(w in low for w in POLICY_WORDS.get(page.slug, ())) else 0.0))
+        for page, score in retrieval.policy_search(text=req.text)
+    ]
+    hits.sort(key=lambda h: -h[1])
     lang = req.lang
     if not hits or hits[0][1] < POLICY_THRESHOLD:
         return Answer("idk", say("idk", lang, contact=contact()), lang, state=state)

@@ -262,6 +262,7 @@ class Request:
     cheaper: bool = False  # follow-up: cheaper than the last answer
     ordinal: int | None = None  # "the second one" (1-based; -1 = last)
     season: str = ""  # "christmas" in "what did I buy last Christmas"
+    head: str = ""  # the thing asked for (the last product word: "napkins" in "party napkins")
     hostile: bool = False
 
     @property
@@ -451,12 +452,18 @@ def _words(req: Request, text: str) -> None:
                 found.append(ZH_WORDS[zh])
                 rest = rest.replace(zh, " ")
         req.words = " ".join(found).split()
+        # the head noun comes last in Chinese too ("派对餐巾": party napkins)
+        last = max(
+            (zh for zh in ZH_WORDS if zh in text), key=lambda zh: (text.rfind(zh) + len(zh), len(zh)), default=""
+        )
+        req.head = ZH_WORDS[last].split()[-1] if last else ""
         return
     low = text.lower()
     extra = [v for k, v in OCCASIONS.items() if k in low]
     ws = [
         w for w in re.findall(r"[a-z][a-z'\-]+", low) if w not in STOP and w not in COLOURS and w not in COLOUR_ALIASES
     ]
+    req.head = ws[-1] if ws and not extra else ""
     req.words = ws + " ".join(extra).split()
 
 
@@ -509,6 +516,9 @@ def parse(text: str) -> Request:
         _ordinal(req, stripped)
         return req
 
+    if re.search(r"\b(pay|payment|paying)\b", low):
+        req.intent = "store"
+        return req
     if (
         any(w in low for w in STORE_WORDS)
         and not re.search(r"\b(card|bag|cards)s?\b.*\b(under|red|blue|for)\b", low)
