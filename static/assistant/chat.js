@@ -3,12 +3,13 @@
 // POST /api/assistant/chat/ and the answer is added in place. Every text is set with
 // textContent, never as HTML, so nothing a shopper or the server sends can run.
 (function () {
+  const widget = document.getElementById("assistant");
+  if (widget && window.location.hash === "#assistant") widget.open = true;  // back from "Add to cart"
   const form = document.querySelector(".assistant-form");
   if (!form || !window.fetch) return;
   const log = document.querySelector(".assistant-log");
   const input = form.querySelector("input[name=message]");
   const csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
-  const next = form.querySelector("input[name=next]").value;
   let conversationId = null;
 
   function el(tag, cls, text) {
@@ -32,7 +33,7 @@
       const f = el("form", "assistant-add");
       f.method = "post";
       f.action = form.dataset.cartAdd;
-      for (const [name, value] of [["csrfmiddlewaretoken", csrf], ["product", p.id], ["quantity", "1"], ["next", next]]) {
+      for (const [name, value] of [["csrfmiddlewaretoken", csrf], ["product", p.id], ["quantity", "1"], ["next", window.location.pathname + "#assistant"]]) {
         const h = el("input");
         h.type = "hidden"; h.name = name; h.value = value;
         f.append(h);
