@@ -51,13 +51,13 @@ def chat_reply(
     started = time.perf_counter()
     conversation = conversation_for(shopper=shopper, conversation_id=conversation_id)
     state = dict(conversation.state or {})
-    result = llm_backend.answer(message=message, state=state, shopper=shopper, cart_getter=cart_getter)
-    if result is None:
-        req, ans = engine.answer(message=message, state=state, shopper=shopper, cart_getter=cart_getter)
-        backend, dropped = "embedded", 0
-    else:
-        ans, dropped = result
-        backend = "llm"
+    outcome = llm_backend.answer(message=message, state=state, shopper=shopper, cart_getter=cart_getter)
+    dropped = outcome.dropped if outcome is not None else 0
+    if outcome is not None and outcome.answer is not None:
+        ans, backend = outcome.answer, "llm"
+    else:  # not configured, or the backend failed or was not grounded: the embedded default, same request
+        _req, ans = engine.answer(message=message, state=state, shopper=shopper, cart_getter=cart_getter)
+        backend = "embedded"
     with transaction.atomic():
         conversation.state = ans.state
         conversation.language = ans.lang
