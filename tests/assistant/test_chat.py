@@ -207,3 +207,64 @@ def test_conversations_are_in_the_data_export_and_go_with_the_history(catalogue)
     assert texts[0] == "red spotty mug" and len(texts) == 2
     browser.post(reverse("profiles:history_delete"), {"confirm": "on"})
     assert not Conversation.objects.filter(customer=me).exists()
+
+
+def test_support_staff_read_conversations_and_edit_policies_in_the_admin(client, catalogue):
+    from django.contrib.auth import get_user_model
+
+    ask(client, "red spotty mug")
+    conv = Conversation.objects.get()
+    staff = get_user_model().objects.create_superuser("support", "support@example.com", "pw-123456")
+    admin = APIClient()
+    admin.force_login(staff)
+    page = admin.get(f"/admin/assistant/conversation/{conv.pk}/change/")
+    assert page.status_code == 200 and b"red spotty mug" in page.content
+    assert admin.get("/admin/assistant/conversation/", {"q": "spotty"}).status_code == 200
+    from assistant.models import PolicyPage
+
+    returns = PolicyPage.objects.get(slug="returns")
+    response = admin.post(
+        f"/admin/assistant/policypage/{returns.pk}/change/",
+        {
+            "title": returns.title,
+            "slug": "returns",
+            "body": "Returns are accepted within 14 days.",
+            "body_zh": "",
+            "is_published": "on",
+        },
+    )
+    assert response.status_code == 302
+    assert "14 days" in ask(APIClient(), "what is your returns policy?")["reply"]
+
+
+def test_what_did_i_buy_last_christmas_reads_the_latest_christmas_season_of_own_orders(client, catalogue):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from checkout.models import Order, OrderLine
+
+    me = CustomerFactory()
+    year = timezone.now().year - 1
+    bauble, mug = catalogue["RED CHRISTMAS BAUBLE"], catalogue["BLUE SPOTTY MUG"]
+    for number, product, when in [
+        ("X-1", bauble, dt.datetime(year, 12, 10, tzinfo=dt.UTC)),
+        ("X-2", mug, dt.datetime(year, 6, 1, tzinfo=dt.UTC)),
+    ]:
+        order = Order.objects.create(
+            number=number, customer=me, status="completed", total=product.price, placed_at=when
+        )
+        OrderLine.objects.create(
+            order=order,
+            product=product,
+            product_name=product.name,
+            quantity=3,
+            unit_price=product.price,
+            line_total=3 * product.price,
+        )
+    client.force_login(me.user)
+    data = ask(client, "what did I buy last Christmas?")
+    assert data["kind"] == "past_purchases" and str(year) in data["reply"]
+    assert [p["id"] for p in data["products"]] == [bauble.pk]
+    zh = ask(client, "我去年圣诞节买了什么")
+    assert [p["id"] for p in zh["products"]] == [bauble.pk] and f"{year} 年圣诞季" in zh["reply"]
