@@ -19,7 +19,7 @@ OPEN_KEY = "assistant_open"
 
 
 def _next(request) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
+    target = request.POST.get("return_to") or ""  # not "next": the page's own forms use that name
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return target
     return "/assistant/"

@@ -164,7 +164,7 @@ def test_the_plain_form_works_without_javascript(catalogue):
     browser = Client()
     page = browser.get("/")
     assert b'action="/assistant/"' in page.content
-    response = browser.post("/assistant/", {"message": "red candle holders under £3", "next": "/"})
+    response = browser.post("/assistant/", {"message": "red candle holders under £3", "return_to": "/"})
     assert response.status_code == 302 and response["Location"] == "/#assistant"
     home = browser.get("/").content.decode()
     assert (
