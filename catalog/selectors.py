@@ -167,3 +167,31 @@ def products_by_ids(*, product_ids: list[int]) -> dict[int, Product]:
     if not product_ids:
         return {}
     return {p.pk: p for p in Product.objects.filter(pk__in=product_ids)}
+
+
+def product_ids_matching(
+    *,
+    min_price: Decimal | None = None,
+    max_price: Decimal | None = None,
+    min_inclusive: bool = True,
+    max_inclusive: bool = True,
+    name_word: str = "",
+    category_ids: Sequence[int] | None = None,
+    min_stock: int | None = None,
+) -> list[int]:
+    """Ids of active products that meet every filter, applied in the database
+    (the shopping assistant's constraints): a price range (each end inclusive or
+    not), a whole word in the name ("red" finds "RED/WHITE HEART", not
+    "REDWORK"), categories, and at least `min_stock` units in stock."""
+    qs = Product.objects.filter(is_active=True)
+    if min_price is not None:
+        qs = qs.filter(price__gte=min_price) if min_inclusive else qs.filter(price__gt=min_price)
+    if max_price is not None:
+        qs = qs.filter(price__lte=max_price) if max_inclusive else qs.filter(price__lt=max_price)
+    if name_word:
+        qs = qs.filter(name__iregex=rf"(^|[^a-zA-Z]){re.escape(name_word)}([^a-zA-Z]|$)")
+    if category_ids is not None:
+        qs = qs.filter(category_id__in=list(category_ids))
+    if min_stock is not None:
+        qs = qs.filter(stock__gte=min_stock)
+    return list(qs.order_by().values_list("pk", flat=True))

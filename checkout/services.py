@@ -567,3 +567,11 @@ def order_refund(*, order: Order) -> Order:
     order.status = Order.Status.REFUNDED
     order.save(update_fields=["status", "payment_status", "refunded_at"])
     return order
+
+
+def cart_for_request(*, request, create: bool = True) -> Cart | None:
+    """The request's own cart (the customer's, or the anonymous one the session keeps),
+    created when missing with `create`: for apps above checkout that act on it (the assistant)."""
+    from .cart_session import request_cart
+
+    return request_cart(request, create=create)

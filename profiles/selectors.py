@@ -242,8 +242,21 @@ def customer_data_export(*, customer: Customer) -> dict[str, Any]:
         ),
         "portrait": portrait_data,
         "events": events,
+        **_exported_by_other_apps(customer),
         "exported_at": timezone.now().isoformat(),
     }
+
+
+def _exported_by_other_apps(customer: Customer) -> dict[str, Any]:
+    """The sections apps above profiles add (profiles.signals.customer_data_exporting)."""
+    from .signals import customer_data_exporting
+
+    out: dict[str, Any] = {}
+    for _receiver, result in customer_data_exporting.send(sender=None, customer=customer):
+        if result:
+            name, data = result
+            out[name] = data
+    return out
 
 
 def _jsonable(value):

@@ -472,8 +472,13 @@ def interest_unmute(*, customer: Customer, category_id: int) -> Portrait:
 
 def behaviour_history_delete(*, customer: Customer) -> int:
     """Delete every event of this customer (orders stay, they are accounting
-    records of the checkout) and rebuild the portrait without them."""
+    records of the checkout) and what apps above keep of their behaviour (the
+    assistant's conversations, through profiles.signals.customer_data_deleting),
+    then rebuild the portrait without them."""
+    from .signals import customer_data_deleting
+
     with transaction.atomic():
+        customer_data_deleting.send(sender=None, customer=customer)
         n, _ = Event.objects.filter(customer=customer).delete()
         _histories_forget(customer_ids={customer.pk}, session_keys=set())
     portrait_build(customer_id=customer.pk)

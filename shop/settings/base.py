@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "profiles",
     "checkout",
     "recommend",
+    "assistant",
     "shop",
 ]
 
@@ -129,6 +130,7 @@ REST_FRAMEWORK = {
         "user": env("THROTTLE_USER", default="600/min"),
         "login": env("THROTTLE_LOGIN", default="10/min"),
         "events": env("THROTTLE_EVENTS", default="120/min"),
+        "assistant": env("THROTTLE_ASSISTANT", default="30/min"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -180,3 +182,11 @@ RECOMMEND_CLICK_ATTRIBUTION_DAYS = 7  # an order this long after a click is attr
 RECOMMEND_HISTORY_LIMIT = 500  # newest events of a shopper that the models score
 RECOMMEND_SESSION_HOURS = 2  # "this visit": a shopper's views, clicks and cart changes this recent
 RECOMMEND_SESSION_WEIGHT = 0.5  # weight of this visit's scores against the whole history's ("for you" lists)
+
+# The shopping assistant (docs/assistant.md): where "I don't know" sends shoppers, and the
+# optional generative backend (OpenAI-compatible chat completions; empty URL = embedded default only)
+ASSISTANT_CONTACT = env("ASSISTANT_CONTACT", default="support@giftshop.example")
+LLM_BASE_URL = env("LLM_BASE_URL", default="")
+LLM_MODEL = env("LLM_MODEL", default="")
+LLM_API_KEY = env("LLM_API_KEY", default="")
+LLM_TIMEOUT = env.float("LLM_TIMEOUT", default=8.0)
