@@ -193,6 +193,7 @@ class PageState:
         # refresh it after the response; the API and direct calls never do
         self.defer = False
         self.after: list[Callable[[], None]] = []  # run after the response (recommend.middleware)
+        self.elapsed_ms = 0.0  # time in the page's recommendation tags (its Server-Timing header)
 
     # -- the shopper --------------------------------------------------------
     @property

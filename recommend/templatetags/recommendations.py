@@ -17,6 +17,7 @@ click URL. A failure here never breaks the page: it renders without the slot.
 from __future__ import annotations
 
 import logging
+import time
 
 from django import template
 from django.template.loader import render_to_string
@@ -58,6 +59,8 @@ def recommendations(context, page: str, product=None, products=None, n=None):
     request = context.get("request")
     if request is None or not setting("RECOMMEND_ENABLED", True):
         return ""
+    start = time.perf_counter()
+    state = None
     try:
         state = page_state(request)
         ctx = {"state": state, "product": product, "products": _products(products)}
@@ -89,6 +92,9 @@ def recommendations(context, page: str, product=None, products=None, n=None):
     except Exception:  # noqa: BLE001 - a page never fails because of a recommender
         serving.log_once(f"tag:{page}", "recommendations: the %s slots failed to render", page, exc_info=True)
         return ""
+    finally:
+        if state is not None:  # the page's Server-Timing header (recommend.middleware)
+            state.elapsed_ms += (time.perf_counter() - start) * 1000
 
 
 class SearchResults:

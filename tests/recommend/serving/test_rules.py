@@ -98,4 +98,6 @@ def test_muted_categories_are_left_out(client, shop, settings):
 def test_recommendations_switched_off(client, shop, settings):
     settings.RECOMMEND_ENABLED = False
     login(client, shop["customers"][4])
-    assert slots_of(client.get("/")) == {}
+    response = client.get("/")
+    assert slots_of(response) == {}
+    assert "Server-Timing" not in response.headers

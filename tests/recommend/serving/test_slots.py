@@ -128,7 +128,11 @@ CATEGORIES_KITCHEN = ["SET OF 3 CAKE TINS PANTRY DESIGN", "JAM MAKING SET WITH J
 def test_product_page_slots(client, shop):
     login(client, shop["customers"][8])
     holder = shop["products"]["WHITE HANGING HEART T-LIGHT HOLDER"]
-    slots = slots_of(client.get(holder.get_absolute_url()))
+    response = client.get(holder.get_absolute_url())
+    slots = slots_of(response)
+    # what the slots cost inside the page, for a browser's developer tools
+    timing = re.fullmatch(r'rec;dur=([\d.]+);desc="recommendations"', response.headers["Server-Timing"])
+    assert timing and float(timing.group(1)) > 0
     assert {"product_also_bought", "product_complete_set", "product_similar", "product_for_you"} <= set(slots)
     assert slots["product_similar"]["model"] == "tfidf"
     assert all(r == "Similar to White Hanging Heart T-Light Holder" for r in slots["product_similar"]["reasons"])
