@@ -104,7 +104,9 @@ def coupon_check(
     if coupon.usage_limit is not None and coupon.redemptions.count() >= coupon.usage_limit:
         raise CouponInvalid(f"Coupon {coupon.code} has been used up.", code="coupon_used_up")
     customer_id = customer.pk if customer is not None else None
-    if coupon.segment and profiles_selectors.customer_segment(customer_id=customer_id) != coupon.segment:
+    if coupon.segment_id and not profiles_selectors.customer_in_segment(
+        customer_id=customer_id, segment_id=coupon.segment_id
+    ):
         raise CouponInvalid(f"Coupon {coupon.code} is not available for your account.", code="coupon_wrong_segment")
     if (
         coupon.once_per_customer

@@ -12,8 +12,11 @@ from django.db import connection
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from .models import Customer, Event, MutedCategory, Portrait, PortraitBaseline
+from .models import Customer, Event, MutedCategory, Portrait, PortraitBaseline, Segment
 from .portrait import EVENT_COLUMNS, SEGMENT_LABELS, Baseline
+from .segments import FIELDS as SEGMENT_FIELDS
+from .segments import OPS as SEGMENT_OPS
+from .segments import rule_describe, rule_parse, rule_q
 
 # =============================================================================
 # Imported customers: the "shop as a real customer" list
@@ -42,8 +45,8 @@ def customer_get_imported(*, customer_id: int) -> Customer:
 # =============================================================================
 
 
-# rec_impression rows are many and say nothing about the shopper's taste
-PORTRAIT_EVENT_KINDS = [k for k in Event.Kind.values if k != Event.Kind.REC_IMPRESSION]
+# rec_impression and exposure rows are many and say nothing about the shopper's taste
+PORTRAIT_EVENT_KINDS = [k for k in Event.Kind.values if k not in (Event.Kind.REC_IMPRESSION, Event.Kind.EXPOSURE)]
 
 
 def customer_for_user(user) -> Customer | None:
@@ -472,5 +475,77 @@ def recommendation_events(*, since: dt.datetime) -> list[dict[str, Any]]:
             "model_version",
             "data",
             "created_at",
+        )
+    )
+
+
+# --- segments: rules over portraits (profiles/segments.py) ----------------------
+
+
+def segment_rule_parse(*, rule: Any) -> dict:
+    """The normalised rule; raises profiles.errors.SegmentRuleInvalid with the reason."""
+    return rule_parse(rule)
+
+
+def segment_rule_fields() -> dict[str, dict[str, Any]]:
+    """What a rule may name: field -> its type, operators and meaning (the admin's help)."""
+    return {
+        name: {"type": kind, "ops": sorted(SEGMENT_OPS[kind]), "help": help_text}
+        for name, (kind, help_text) in SEGMENT_FIELDS.items()
+    }
+
+
+def segment_rule_describe(*, rule: dict) -> str:
+    return rule_describe(rule)
+
+
+def segment_get(*, segment_id: int) -> Segment | None:
+    return Segment.objects.filter(pk=segment_id).first()
+
+
+def segment_list() -> QuerySet[Segment]:
+    return Segment.objects.all()
+
+
+def segment_members(*, segment: Segment | None = None, rule: dict | None = None) -> QuerySet[Customer]:
+    """The customers whose portrait matches the segment's rule (or a rule being
+    edited), as one ORM query. A customer without a portrait is in no segment."""
+    parsed = rule_parse(segment.rule if segment is not None else rule)
+    return Customer.objects.filter(portrait__isnull=False).filter(rule_q(parsed, prefix="portrait__"))
+
+
+def segment_stats(*, segment: Segment | None = None, rule: dict | None = None) -> dict[str, Any]:
+    """Live member count and their net revenue (sum of portrait monetary)."""
+    parsed = rule_parse(segment.rule if segment is not None else rule)
+    agg = Portrait.objects.filter(rule_q(parsed)).aggregate(n=Count("customer_id"), revenue=Sum("monetary"))
+    return {"members": agg["n"] or 0, "revenue": agg["revenue"] or Decimal("0.00")}
+
+
+def customer_in_segment(*, customer_id: int | None, segment_id: int) -> bool:
+    """Whether this customer's portrait matches the segment now (False for a guest)."""
+    if customer_id is None:
+        return False
+    segment = Segment.objects.filter(pk=segment_id).only("rule").first()
+    if segment is None:
+        return False
+    return Portrait.objects.filter(customer_id=customer_id).filter(rule_q(rule_parse(segment.rule))).exists()
+
+
+def segment_member_rows(*, segment: Segment):
+    """One tuple per member for the CSV export: customer id, data-set id, username,
+    e-mail, country, RFM segment, orders, net spend, churn risk."""
+    return (
+        segment_members(segment=segment)
+        .order_by("id")
+        .values_list(
+            "id",
+            "external_id",
+            "user__username",
+            "user__email",
+            "portrait__country",
+            "portrait__segment",
+            "portrait__frequency",
+            "portrait__monetary",
+            "portrait__churn_risk",
         )
     )
