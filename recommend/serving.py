@@ -506,7 +506,8 @@ def _gen_for_you(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
     even when years of purchases stand behind it."""
     if not state.has_history:
         return None
-    live = state.first_model("hybrid", "tifuknn", "als", "itemknn")
+    variant_model = (ctx.get("variant") or {}).get("model")
+    live = state.first_model(*([variant_model] if variant_model else []), "hybrid", "tifuknn", "als", "itemknn")
     if live is None:
         return _fallback_generated(state, k)
     history = state.history_for(live)
@@ -768,6 +769,10 @@ PERSONAL = {
     "home_country",
 }
 SLOT_SIZES = {"checkout_addon": 1}
+# The experiment seam: a higher app (marketing) may set one function
+# (slot=, shopper=) -> {"model": family or "popularity", "n": int} or None, through
+# recommend.services.slot_variant_resolver_set; recommend never imports it.
+SLOT_VARIANT: list[Callable[..., Mapping[str, Any] | None]] = []
 
 
 def _context_key(slot: str, ctx: Mapping[str, Any]) -> str:
@@ -786,12 +791,19 @@ def _candidates(state: PageState, slot: str, ctx: Mapping[str, Any], k: int):
         owner = f"{state.owner_key}:{state.latest_event_id}:{hashlib.md5(state.country.encode()).hexdigest()[:8]}"
     generator = GENERATORS[slot]
     slot_key = slot
+    variant_model = (ctx.get("variant") or {}).get("model")
     if slot in ("home_for_you", "search_for_you", "product_for_you"):
         # the page's own product is in the history already (its view was recorded
         # first): "picked for you" on a product page needs one more item than that
         if slot == "product_for_you" and len({e.product_id for e in state.history}) < 2:
             return None
         slot_key, generator = "for_you", _gen_for_you  # one list serves the three
+        if variant_model:
+            slot_key = f"for_you:{variant_model}"
+    if variant_model == FALLBACK_MODEL:  # an experiment's popularity arm, where the slot applies
+        if generator is _gen_for_you and not state.has_history:
+            return None
+        slot_key, generator = f"{slot}:{FALLBACK_MODEL}", lambda st, _ctx, kk: _fallback_generated(st, kk)
     key = f"rec:1:{slot_key}:{owner}:{_context_key(slot, ctx)}:{k}:{hashlib.md5(versions.encode()).hexdigest()[:12]}"
     cached = _cache_get(key)
     if cached is not None:
@@ -824,7 +836,14 @@ def recommendations_for(*, slot: str, shopper: Shopper, context: Mapping[str, An
         return None
     if slot not in GENERATORS:
         raise ValueError(f"unknown slot {slot!r}")
-    n = int(ctx.get("n") or SLOT_SIZES.get(slot) or setting("RECOMMEND_SLOT_SIZE", 6))
+    if SLOT_VARIANT and "variant" not in ctx:
+        try:
+            ctx["variant"] = SLOT_VARIANT[0](slot=slot, shopper=shopper) or {}
+        except Exception:  # noqa: BLE001 - an experiment never breaks a page: serve the default
+            log_once("variant", "slot variant resolver failed; serving the default", exc_info=True)
+            ctx["variant"] = {}
+    variant = ctx.get("variant") or {}
+    n = int(variant.get("n") or ctx.get("n") or SLOT_SIZES.get(slot) or setting("RECOMMEND_SLOT_SIZE", 6))
     k = max(n * 4 + 12, 30)
     generated = _candidates(state, slot, ctx, k)
     if not generated:

@@ -10,6 +10,7 @@ api_patterns = [
     path("", include("profiles.api_urls")),
     path("", include("checkout.api_urls")),
     path("", include("recommend.api_urls")),
+    path("", include("marketing.api_urls")),
     path("auth/token/", TokenLoginView.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "profiles",
     "checkout",
     "recommend",
+    "marketing",
     "shop",
 ]
 
