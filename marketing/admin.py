@@ -7,8 +7,12 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
-from . import services
+from . import charts, selectors, services
 from .errors import MarketingError
 from .models import Assignment, Experiment, Variant
 
@@ -61,11 +65,39 @@ def stop(modeladmin, request, queryset):
 
 @admin.register(Experiment)
 class ExperimentAdmin(admin.ModelAdmin):
-    list_display = ["key", "name", "slot", "status", "traffic", "starts_at", "ends_at"]
+    list_display = ["key", "name", "slot", "status", "traffic", "starts_at", "ends_at", "results_link"]
     list_filter = ["status", "slot"]
     search_fields = ["key", "name"]
     inlines = [VariantInline]
     actions = [start, stop]
+
+    @admin.display(description="results")
+    def results_link(self, obj):
+        return format_html('<a href="{}">dashboard</a>', reverse("admin:marketing_experiment_results", args=[obj.pk]))
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/results/",
+                self.admin_site.admin_view(self.results_view),
+                name="marketing_experiment_results",
+            ),
+            *super().get_urls(),
+        ]
+
+    def results_view(self, request, pk: int):
+        experiment = get_object_or_404(Experiment, pk=pk)
+        results = selectors.experiment_results(experiment=experiment)
+        chart = charts.png_data_uri(charts.results_png(results)) if any(v.units for v in results.variants) else ""
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Results: {experiment.name}",
+            "opts": self.model._meta,
+            "experiment": experiment,
+            "results": results,
+            "chart": chart,
+        }
+        return TemplateResponse(request, "admin/marketing/experiment/results.html", context)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -549,3 +549,40 @@ def segment_member_rows(*, segment: Segment):
             "portrait__churn_risk",
         )
     )
+
+
+# --- reads for experiments and campaigns (marketing) ------------------------------
+
+
+def events_of_shoppers(
+    *,
+    customer_ids: list[int],
+    session_keys: list[str],
+    kinds: list[str],
+    since: dt.datetime,
+    until: dt.datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Events of these customers and of these anonymous sessions (not yet a
+    customer's) between `since` and `until`: customer_id, session_key, kind,
+    slot, quantity, price, data, created_at; oldest first."""
+    owners = Q(customer_id__in=customer_ids) | Q(session_key__in=session_keys, customer__isnull=True)
+    qs = Event.objects.filter(owners, kind__in=kinds, created_at__gte=since)
+    if until is not None:
+        qs = qs.filter(created_at__lt=until)
+    return list(
+        qs.order_by("created_at", "id").values(
+            "customer_id", "session_key", "kind", "slot", "quantity", "price", "data", "created_at"
+        )
+    )
+
+
+def spend_by_customer(*, customer_ids: list[int], since: dt.datetime, until: dt.datetime) -> dict[int, float]:
+    """Each customer's purchase spend (price × quantity of purchase events) in
+    [since, until): the pre-period covariate of an experiment (CUPED)."""
+    out: dict[int, float] = {}
+    rows = Event.objects.filter(
+        customer_id__in=customer_ids, kind=Event.Kind.PURCHASE, created_at__gte=since, created_at__lt=until
+    ).values_list("customer_id", "price", "quantity")
+    for customer_id, price, quantity in rows:
+        out[customer_id] = out.get(customer_id, 0.0) + float(price or 0) * float(quantity or 1)
+    return out

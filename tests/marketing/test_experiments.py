@@ -8,7 +8,6 @@ import re
 from collections import Counter
 
 import pytest
-from django.core.cache import cache
 
 from marketing import services
 from marketing.assignment import assign
@@ -19,13 +18,6 @@ from profiles.models import Event
 from tests.profiles.factories import CustomerFactory, UserFactory
 
 AB = [VariantSpec("control", 0.5, True, "itemknn"), VariantSpec("pop", 0.5, False, "popularity", 3)]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def running(key="home-test", slot="home_for_you", variants=AB, traffic=1.0):
