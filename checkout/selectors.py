@@ -140,3 +140,11 @@ def cart_products_for(*, customer: Customer | None, session) -> list:
 def order_products(*, order: Order) -> list:
     """The products of an order's lines."""
     return [line.product for line in order.lines.select_related("product__category")]
+
+
+def coupon_redeemers(*, coupon_id: int, since: datetime | None = None) -> set[int]:
+    """Ids of the customers who used this coupon on an order (since `since`)."""
+    qs = CouponRedemption.objects.filter(coupon_id=coupon_id, customer__isnull=False)
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    return set(qs.values_list("customer_id", flat=True))

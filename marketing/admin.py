@@ -12,9 +12,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from . import charts, selectors, services
+from . import campaigns, charts, selectors, services
 from .errors import MarketingError
-from .models import Assignment, Experiment, Variant
+from .models import Assignment, Campaign, CampaignMember, Experiment, Unsubscribe, Variant
 
 
 class VariantFormSet(forms.BaseInlineFormSet):
@@ -115,3 +115,125 @@ class AssignmentAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# --- campaigns --------------------------------------------------------------------
+
+
+@admin.action(description="Launch the selected campaigns")
+def launch(modeladmin, request, queryset):
+    for campaign in queryset:
+        try:
+            services.campaign_launch(campaign=campaign)
+            modeladmin.message_user(request, f"{campaign.name} launched.", level=messages.SUCCESS)
+        except MarketingError as exc:
+            modeladmin.message_user(request, f"{campaign.name}: {exc.message}", level=messages.ERROR)
+
+
+class CampaignForm(forms.ModelForm):
+    class Meta:
+        model = Campaign
+        fields = [
+            "name",
+            "segment",
+            "coupon",
+            "banner_text",
+            "email_subject",
+            "email_message",
+            "holdout_share",
+            "ends_at",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        probe = Campaign(**{k: v for k, v in cleaned.items() if k in self.Meta.fields})
+        try:
+            campaigns.campaign_check(campaign=probe)
+        except MarketingError as exc:
+            raise ValidationError(exc.message) from None
+        return cleaned
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    form = CampaignForm
+    list_display = ["name", "segment", "coupon", "status", "launched_at", "links"]
+    list_filter = ["status"]
+    actions = [launch]
+    readonly_fields = ["status", "launched_at"]
+
+    @admin.display(description="")
+    def links(self, obj):
+        return format_html(
+            '<a href="{}">report</a> · <a href="{}">e-mail preview</a>',
+            reverse("admin:marketing_campaign_report", args=[obj.pk]),
+            reverse("admin:marketing_campaign_preview", args=[obj.pk]),
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status != Campaign.Status.DRAFT:  # a launched campaign is history
+            return [*self.form.Meta.fields, "status", "launched_at"]
+        return self.readonly_fields
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/report/", self.admin_site.admin_view(self.report_view), name="marketing_campaign_report"),
+            path("<int:pk>/preview/", self.admin_site.admin_view(self.preview_view), name="marketing_campaign_preview"),
+            *super().get_urls(),
+        ]
+
+    def report_view(self, request, pk: int):
+        campaign = get_object_or_404(Campaign, pk=pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Report: {campaign.name}",
+            "opts": self.model._meta,
+            "campaign": campaign,
+            "report": selectors.campaign_report(campaign=campaign),
+        }
+        return TemplateResponse(request, "admin/marketing/campaign/report.html", context)
+
+    def preview_view(self, request, pk: int):
+        """The e-mail as one chosen member (?customer=<id>) would get it; nothing is sent or stored."""
+        from django.template.loader import render_to_string
+
+        campaign = get_object_or_404(Campaign, pk=pk)
+        from profiles import selectors as profiles_selectors
+
+        customer_id = request.GET.get("customer", "")
+        members = profiles_selectors.segment_members(segment=campaign.segment).select_related("user")
+        customer = members.filter(pk=int(customer_id)).first() if customer_id.isdigit() else members.first()
+        html = error = ""
+        if customer is None:
+            error = "No such member of the segment."
+        else:
+            member = CampaignMember(pk=0, campaign=campaign, customer=customer, group=CampaignMember.Group.TREATMENT)
+            html = render_to_string("emails/campaign.html", campaigns.email_context(member=member))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"E-mail preview: {campaign.name}",
+            "opts": self.model._meta,
+            "campaign": campaign,
+            "customer": customer,
+            "email_html": html,
+            "error": error,
+        }
+        return TemplateResponse(request, "admin/marketing/campaign/preview.html", context)
+
+
+@admin.register(CampaignMember)
+class CampaignMemberAdmin(admin.ModelAdmin):
+    list_display = ["campaign", "customer", "group", "status", "sent_at", "opened_at", "clicked_at"]
+    list_filter = ["campaign", "group", "status"]
+    raw_id_fields = ["customer"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Unsubscribe)
+class UnsubscribeAdmin(admin.ModelAdmin):
+    list_display = ["customer", "campaign", "created_at"]
+    raw_id_fields = ["customer"]

@@ -87,3 +87,91 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.experiment.key}: {self.customer_id or self.session_key} → {self.variant.key}"
+
+
+class Campaign(models.Model):
+    """A segment targeted with one or more of: a coupon restricted to the segment,
+    a home-page banner, a personalised e-mail. A hold-out share of the members
+    gets none of it, so the campaign's effect can be measured against them."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        LAUNCHED = "launched", "Launched"
+        ENDED = "ended", "Ended"
+
+    name = models.CharField(max_length=120)
+    segment = models.ForeignKey("profiles.Segment", on_delete=models.PROTECT, related_name="campaigns")
+    coupon = models.ForeignKey(
+        "checkout.Coupon",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="campaigns",
+        help_text="restricted to the same segment",
+    )
+    banner_text = models.CharField(max_length=200, blank=True, help_text="home banner for members; empty = none")
+    email_subject = models.CharField(max_length=150, blank=True)
+    email_message = models.TextField(blank=True, help_text="the message of the e-mail; empty = no e-mail")
+    holdout_share = models.FloatField(default=0.1, help_text="share of members kept as a control group, 0 to 0.5")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    launched_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def has_email(self) -> bool:
+        return bool(self.email_message.strip())
+
+
+class CampaignMember(models.Model):
+    """One member of a launched campaign: their group and, for the e-mail, the
+    send log. A row is claimed (status SENDING, committed) before its mail goes
+    out and marked SENT after, so a killed batch never mails anyone twice: a
+    restart sends only PENDING rows (docs/marketing.md, "Sending")."""
+
+    class Group(models.TextChoices):
+        TREATMENT = "treatment", "Treatment"
+        HOLDOUT = "holdout", "Hold-out"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Claimed (sending)"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        UNSUBSCRIBED = "unsubscribed", "Skipped: unsubscribed"
+        NO_ADDRESS = "no_address", "Skipped: no e-mail address"
+        NO_EMAIL = "no_email", "No e-mail in this campaign / hold-out"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="members")
+    customer = models.ForeignKey("profiles.Customer", on_delete=models.CASCADE, related_name="+")
+    group = models.CharField(max_length=10, choices=Group.choices)
+    status = models.CharField(max_length=14, choices=Status.choices, default=Status.PENDING, db_index=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    clicked_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "customer"], name="campaign_member_once")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.customer_id} ({self.group}, {self.status})"
+
+
+class Unsubscribe(models.Model):
+    """A customer who asked for no more marketing e-mail (one click)."""
+
+    customer = models.OneToOneField("profiles.Customer", on_delete=models.CASCADE, related_name="+")
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} unsubscribed"

@@ -118,3 +118,16 @@ def experiment_results(
             row["revenue_bootstrap"] = stats.bootstrap_diff(control.revenue, v.revenue, n_boot=n_boot)
         comparisons.append(row)
     return ExperimentResults(experiment, variants, srm, warning, comparisons)
+
+
+def banners_for(*, customer_id: int | None) -> list[dict]:
+    """Home banners for this customer: launched campaigns they are a treatment member of."""
+    from .campaigns import banners_for as banners
+
+    return banners(customer_id=customer_id)
+
+
+def campaign_report(*, campaign) -> dict:
+    from .campaigns import campaign_report as report
+
+    return report(campaign=campaign)

@@ -269,3 +269,14 @@ def my_experiments(*, shopper: Shopper) -> list[dict]:
             config = next(c for vid, _, _, c in experiment["variants"] if vid == got[0])
             out.append({"experiment": experiment["key"], "slot": experiment["slot"], "variant": got[1], **config})
     return out
+
+
+# campaigns (implemented in marketing/campaigns.py)
+from .campaigns import (  # noqa: E402
+    CampaignInvalid,
+    campaign_launch,
+    campaign_send,
+    customer_unsubscribe,
+)
+
+__all__ = ["CampaignInvalid", "campaign_launch", "campaign_send", "customer_unsubscribe"]

@@ -564,14 +564,14 @@ def events_of_shoppers(
 ) -> list[dict[str, Any]]:
     """Events of these customers and of these anonymous sessions (not yet a
     customer's) between `since` and `until`: customer_id, session_key, kind,
-    slot, quantity, price, data, created_at; oldest first."""
+    slot, quantity, price, order_number, data, created_at; oldest first."""
     owners = Q(customer_id__in=customer_ids) | Q(session_key__in=session_keys, customer__isnull=True)
     qs = Event.objects.filter(owners, kind__in=kinds, created_at__gte=since)
     if until is not None:
         qs = qs.filter(created_at__lt=until)
     return list(
         qs.order_by("created_at", "id").values(
-            "customer_id", "session_key", "kind", "slot", "quantity", "price", "data", "created_at"
+            "customer_id", "session_key", "kind", "slot", "quantity", "price", "order_number", "data", "created_at"
         )
     )
 

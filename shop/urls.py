@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("profiles.urls")),
     path("", include("checkout.urls")),
     path("", include("recommend.urls")),
+    path("", include("marketing.urls")),
 ]
 
 handler404 = "shop.views.page_not_found"
