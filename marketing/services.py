@@ -120,6 +120,10 @@ def experiment_stop(*, experiment: Experiment) -> Experiment:
     return experiment
 
 
+def running_on_slot(*, slot: str) -> list[Experiment]:
+    return list(Experiment.objects.filter(status=Experiment.Status.RUNNING, slot=slot))
+
+
 def running_cache_clear() -> None:
     cache.delete(RUNNING_CACHE_KEY)
 
@@ -150,7 +154,7 @@ def _unit(shopper: Shopper) -> str | None:
     return f"s:{shopper.session_key}" if shopper.session_key else None
 
 
-def _assignment_cache_key(experiment_id: int, unit: str) -> str:
+def assignment_cache_key(experiment_id: int, unit: str) -> str:
     return f"mkt:1:as:{experiment_id}:{unit}"
 
 
@@ -167,7 +171,7 @@ def assignment_for(*, experiment: dict, shopper: Shopper, now: dt.datetime | Non
     unit = _unit(shopper)
     if unit is None:
         return None
-    cache_key = _assignment_cache_key(experiment["id"], unit)
+    cache_key = assignment_cache_key(experiment["id"], unit)
     cached = cache.get(cache_key)
     if cached is not None:
         return None if cached == NOT_IN else tuple(cached)
@@ -241,7 +245,7 @@ def assignments_attach_session(*, session_key: str, customer: Customer) -> int:
     ):
         row.customer = customer
         row.save(update_fields=["customer"])
-        cache.delete(_assignment_cache_key(row.experiment_id, f"c:{customer.pk}"))
+        cache.delete(assignment_cache_key(row.experiment_id, f"c:{customer.pk}"))
         moved += 1
     return moved
 

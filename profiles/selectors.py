@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 from django.db import connection
 from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models import Max as models_max
 from django.utils import timezone
 
 from .models import Customer, Event, MutedCategory, Portrait, PortraitBaseline, Segment
@@ -586,3 +587,40 @@ def spend_by_customer(*, customer_ids: list[int], since: dt.datetime, until: dt.
     for customer_id, price, quantity in rows:
         out[customer_id] = out.get(customer_id, 0.0) + float(price or 0) * float(quantity or 1)
     return out
+
+
+@dataclass(frozen=True)
+class FutureShopper:
+    customer_id: int
+    cutoff: dt.datetime
+    taste: dict[int, int]  # product id -> units they bought after the cutoff
+
+
+def customers_with_future(*, future_days: int) -> list[FutureShopper]:
+    """Customers who bought both before and after (last purchase in the store −
+    future_days): their later purchases are their taste for the simulator."""
+    last = Event.objects.filter(kind=Event.Kind.PURCHASE).aggregate(m=models_max("created_at"))["m"]
+    if last is None:
+        return []
+    cutoff = last - dt.timedelta(days=future_days)
+    before = set(
+        Event.objects.filter(kind=Event.Kind.PURCHASE, created_at__lt=cutoff, customer__isnull=False)
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+    taste: dict[int, dict[int, int]] = {}
+    rows = Event.objects.filter(
+        kind=Event.Kind.PURCHASE, created_at__gte=cutoff, customer_id__in=before, product__isnull=False
+    ).values_list("customer_id", "product_id", "quantity")
+    for customer_id, product_id, quantity in rows:
+        mine = taste.setdefault(customer_id, {})
+        mine[product_id] = mine.get(product_id, 0) + max(int(quantity or 1), 1)
+    return [FutureShopper(cid, cutoff, t) for cid, t in sorted(taste.items())]
+
+
+def customer_get(*, customer_id: int) -> Customer:
+    return Customer.objects.select_related("user").get(pk=customer_id)
+
+
+def customer_user(*, customer_id: int):
+    return Customer.objects.select_related("user").get(pk=customer_id).user
