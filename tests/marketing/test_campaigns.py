@@ -204,3 +204,23 @@ def test_a_killed_and_restarted_batch_mails_nobody_twice(segment, tmp_path):
     assert stuck <= 1  # the one row claimed when the kill came: never re-sent blindly
     assert CampaignMember.objects.filter(campaign=c, status="sent").count() == 12 - stuck
     assert len(mailed) >= 12 - stuck and set(mailed) <= {p.user.email for p in people}
+
+
+@pytest.mark.django_db
+def test_admin_preview_for_a_chosen_member_and_the_report_page(admin_client, segment, coupon):
+    people = members(3)
+    c = campaign(segment, coupon=coupon, email_subject="Hallo", email_message="Schöne Grüße")
+    page = admin_client.get(f"/admin/marketing/campaign/{c.pk}/preview/?customer={people[1].pk}").content.decode()
+    assert f"Hello {people[1].user.username}," in page and "DANKE10" in page and "Nothing is sent" in page
+    assert not mail.outbox and not CampaignMember.objects.exists()
+    outsider = members(1, country="France")[0]
+    page = admin_client.get(f"/admin/marketing/campaign/{c.pk}/preview/?customer={outsider.pk}").content.decode()
+    assert "No such member of the segment." in page
+    # the admin form refuses a campaign without content
+    response = admin_client.post(
+        "/admin/marketing/campaign/add/", {"name": "Empty", "segment": segment.pk, "holdout_share": "0.1"}
+    )
+    assert "a campaign needs content" in response.content.decode() and Campaign.objects.count() == 1
+    services.campaign_launch(campaign=c, send=False)
+    report = admin_client.get(f"/admin/marketing/campaign/{c.pk}/report/").content.decode()
+    assert 'data-testid="campaign-report"' in report and 'data-group="treatment"' in report
