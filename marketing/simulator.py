@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 import re
-import uuid
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -90,7 +89,7 @@ def simulate(
             people = profiles_selectors.customers_with_future(future_days=future_days)
             order = rng.permutation(len(people))[:shoppers]
             people = [people[i] for i in order]
-            key = f"sim-{uuid.uuid4().hex[:8]}"
+            key = f"sim-{seed}-{treatment_model}-vs-{control_model}"  # the same split on every run of a seed
             experiment = services.experiment_create(
                 key=key,
                 name=f"Simulated: {treatment_model} vs {control_model} on {SLOT}",

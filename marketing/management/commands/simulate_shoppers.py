@@ -77,11 +77,15 @@ def report_markdown(r, *, command: str) -> str:
         "",
         "## Read with care",
         "",
-        f"- Revenue is heavy-tailed: purchases carry the units the customer really bought (wholesale baskets), and "
-        f"the largest shopper's revenue is {top_share:.0%} of all simulated revenue. One such basket dominates both "
-        "the difference of means and its standard error wherever it lands, so Welch's t stays near 1: the revenue "
-        "interval is wide, almost never excludes the truth (the coverage above) and has little power. Conversion "
-        "is the metric to read here; a capped (winsorised) revenue would be the next step.",
+        f"- Revenue is heavy-tailed: purchases carry the units the customer really bought (wholesale baskets); "
+        f"the largest shopper's revenue is {top_share:.0%} of all simulated revenue. "
+        + (
+            "Here one such basket dominates both the difference of means and its standard error wherever it "
+            "lands, so Welch's t stays near 1: the revenue interval almost never excludes the truth (the coverage "
+            "above) and has little power; read conversion, and cap (winsorise) revenue before trusting it."
+            if r.coverage_revenue >= 0.99
+            else "Conversion is the steadier metric; the revenue interval is wide because of such baskets."
+        ),
         "- The serving models were trained on the whole history, the held-out period included: the item "
         "similarities behind the hybrid have seen these shoppers' future baskets (the shopper's own history "
         "as served is cut at the held-out start). The lift is therefore an upper bound of what real traffic "
