@@ -196,7 +196,10 @@ def _rank(ids: np.ndarray, sims: np.ndarray, words: list[str], shopper, exclude:
     overlap = np.zeros(len(ids), dtype=np.float32)
     if wanted:
         for i, pid in enumerate(ids):
-            name = index.texts[index.position[int(pid)]].rsplit(". ", 1)[0]  # the name, not the category
+            at = index.position.get(int(pid))  # None: the index was rebuilt since the ids were read
+            if at is None:
+                continue
+            name = index.texts[at].rsplit(". ", 1)[0]  # the name, not the category
             overlap[i] = sum(weight[w] for w in wanted & tokens(name)) / total
     score = sims + WORD_WEIGHT * overlap
     if overlap.size and overlap.max() > 0:  # products that name what was asked come first

@@ -62,7 +62,7 @@ def product_index(*, progress: bool = False, models: tuple[str, ...] = (MINILM, 
         if _index is not None and now - _index.checked_at < RECHECK_SECONDS:
             return _index
         ids, texts = _catalogue()
-        fingerprint = (len(ids), hash(tuple(texts)))
+        fingerprint = (len(ids), hash(tuple(ids)), hash(tuple(texts)))  # ids too: a rebuilt catalogue
         if _index is not None and _index.fingerprint == fingerprint:
             _index.checked_at = now
             return _index

@@ -170,8 +170,13 @@ class Coupon(models.Model):
     valid_until = models.DateTimeField(null=True, blank=True)
     usage_limit = models.PositiveIntegerField(null=True, blank=True, help_text="Total uses; empty = unlimited")
     once_per_customer = models.BooleanField(default=True)
-    segment = models.CharField(
-        max_length=40, blank=True, help_text="Only customers of this segment may use it; empty = everyone"
+    segment = models.ForeignKey(
+        "profiles.Segment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="coupons",
+        help_text="Only customers of this segment (a rule over portraits) may use it; empty = everyone",
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -104,7 +104,9 @@ def coupon_check(
     if coupon.usage_limit is not None and coupon.redemptions.count() >= coupon.usage_limit:
         raise CouponInvalid(f"Coupon {coupon.code} has been used up.", code="coupon_used_up")
     customer_id = customer.pk if customer is not None else None
-    if coupon.segment and profiles_selectors.customer_segment(customer_id=customer_id) != coupon.segment:
+    if coupon.segment_id and not profiles_selectors.customer_in_segment(
+        customer_id=customer_id, segment_id=coupon.segment_id
+    ):
         raise CouponInvalid(f"Coupon {coupon.code} is not available for your account.", code="coupon_wrong_segment")
     if (
         coupon.once_per_customer
@@ -138,3 +140,11 @@ def cart_products_for(*, customer: Customer | None, session) -> list:
 def order_products(*, order: Order) -> list:
     """The products of an order's lines."""
     return [line.product for line in order.lines.select_related("product__category")]
+
+
+def coupon_redeemers(*, coupon_id: int, since: datetime | None = None) -> set[int]:
+    """Ids of the customers who used this coupon on an order (since `since`)."""
+    qs = CouponRedemption.objects.filter(coupon_id=coupon_id, customer__isnull=False)
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    return set(qs.values_list("customer_id", flat=True))

@@ -1,13 +1,20 @@
 """Operators' view of customers, events and portraits, with a segment and
 cluster overview page (linked from the portrait list)."""
 
+import csv
+import json
+
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from . import charts, selectors
-from .models import Customer, Event, MutedCategory, Portrait, PortraitBaseline
+from .errors import SegmentRuleInvalid
+from .models import Customer, Event, MutedCategory, Portrait, PortraitBaseline, Segment
 from .portrait import MONTHS, WEEKDAYS
 
 PORTRAIT_READONLY = [
@@ -197,3 +204,124 @@ class PortraitAdmin(_NamedHabits, admin.ModelAdmin):
 class PortraitBaselineAdmin(admin.ModelAdmin):
     list_display = ["built_at", "customers"]
     readonly_fields = ["built_at", "customers", "data"]
+
+
+# --- segments ---------------------------------------------------------------------
+
+
+class SegmentForm(forms.ModelForm):
+    """The rule is JSON in a textarea; the "Preview" button shows the live member
+    count and revenue without saving (works without JavaScript; the page's
+    script shows the same figures while typing, from `preview/`)."""
+
+    rule = forms.JSONField(widget=forms.Textarea(attrs={"rows": 8, "cols": 90, "class": "segment-rule"}))
+
+    class Meta:
+        model = Segment
+        fields = ["name", "description", "rule"]
+
+    def clean_rule(self):
+        try:
+            return selectors.segment_rule_parse(rule=self.cleaned_data["rule"])
+        except SegmentRuleInvalid as exc:
+            raise ValidationError(exc.message) from None
+
+    def clean(self):
+        cleaned = super().clean()
+        if "_preview" in self.data and "rule" in cleaned:
+            stats = selectors.segment_stats(rule=cleaned["rule"])
+            raise ValidationError(
+                f"Preview (not saved): {stats['members']:,} members, £{stats['revenue']:,.2f} net revenue. "
+                "Save to keep the rule."
+            )
+        return cleaned
+
+
+@admin.register(Segment)
+class SegmentAdmin(admin.ModelAdmin):
+    form = SegmentForm
+    list_display = ["name", "rule_in_words", "members", "revenue", "updated_at"]
+    search_fields = ["name", "description"]
+    readonly_fields = ["live_figures", "fields_help"]
+    actions = ["export_members"]
+    change_form_template = "admin/profiles/segment/change_form.html"
+
+    def get_fields(self, request, obj=None):
+        return ["name", "description", "rule", "live_figures", "fields_help"]
+
+    @admin.display(description="rule")
+    def rule_in_words(self, obj):
+        return selectors.segment_rule_describe(rule=obj.rule)
+
+    @admin.display(description="members")
+    def members(self, obj):
+        return f"{selectors.segment_stats(segment=obj)['members']:,}"
+
+    @admin.display(description="net revenue")
+    def revenue(self, obj):
+        return f"£{selectors.segment_stats(segment=obj)['revenue']:,.2f}"
+
+    @admin.display(description="members now")
+    def live_figures(self, obj):
+        if obj is None or obj.pk is None:
+            text = "Type a rule: the count appears here (or press Preview)."
+        else:
+            stats = selectors.segment_stats(segment=obj)
+            text = f"{stats['members']:,} members, £{stats['revenue']:,.2f} net revenue"
+        return format_html('<span id="segment-live">{}</span>', text)
+
+    @admin.display(description="fields a rule may use")
+    def fields_help(self, obj):
+        rows = format_html_join(
+            "",
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((name, f["type"], " ".join(f["ops"]), f["help"]) for name, f in selectors.segment_rule_fields().items()),
+        )
+        return format_html(
+            "<table><tr><th>field</th><th>type</th><th>operators</th><th>meaning</th></tr>{}</table>", rows
+        )
+
+    def get_urls(self):
+        return [
+            path("preview/", self.admin_site.admin_view(self.preview_view), name="profiles_segment_preview"),
+            path("<int:pk>/members.csv", self.admin_site.admin_view(self.csv_view), name="profiles_segment_csv"),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request):
+        """POST {"rule": ...} (JSON body) -> {"members", "revenue"} or {"error"} (400)."""
+        if request.method != "POST":
+            return JsonResponse({"error": "POST a rule"}, status=405)
+        try:
+            body = json.loads(request.body or b"{}")
+            rule = body.get("rule") if isinstance(body, dict) else None
+            if isinstance(rule, str):
+                rule = json.loads(rule)
+            stats = selectors.segment_stats(rule=rule)
+        except (ValueError, json.JSONDecodeError) as exc:
+            message = exc.message if isinstance(exc, SegmentRuleInvalid) else f"not valid JSON: {exc}"
+            return JsonResponse({"error": message}, status=400)
+        return JsonResponse({"members": stats["members"], "revenue": f"{stats['revenue']:.2f}"})
+
+    def _csv(self, segments) -> HttpResponse:
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        name = segments[0].name if len(segments) == 1 else "segments"
+        safe = "".join(ch if ch.isalnum() else "-" for ch in name).strip("-").lower() or "segment"
+        response["Content-Disposition"] = f'attachment; filename="{safe}.csv"'
+        writer = csv.writer(response)
+        header = ["segment", "customer_id", "external_id", "username", "email", "country", "rfm_segment"]
+        writer.writerow([*header, "orders", "net_spend", "churn_risk"])
+        for segment in segments:
+            for row in selectors.segment_member_rows(segment=segment):
+                writer.writerow([segment.name, *row])
+        return response
+
+    def csv_view(self, request, pk: int):
+        segment = selectors.segment_get(segment_id=pk)
+        if segment is None:
+            return HttpResponse("no such segment", status=404)
+        return self._csv([segment])
+
+    @admin.action(description="Export members as CSV")
+    def export_members(self, request, queryset):
+        return self._csv(list(queryset))

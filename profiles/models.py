@@ -35,6 +35,7 @@ class Event(models.Model):
         REC_IMPRESSION = "rec_impression", "Recommendation shown"
         REC_CLICK = "rec_click", "Recommendation clicked"
         COUPON_USED = "coupon_used", "Coupon used"
+        EXPOSURE = "exposure", "Experiment exposure"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
@@ -174,3 +175,34 @@ class PortraitBaseline(models.Model):
 
     def __str__(self) -> str:
         return f"Portrait baseline of {self.built_at:%Y-%m-%d %H:%M}"
+
+
+class Segment(models.Model):
+    """A named group of customers: a rule over portrait fields (docs/marketing.md,
+    "Segments"), evaluated into an ORM query by `profiles.selectors.segment_members`.
+    It lives here, not in `marketing`, because it is a view over portraits and
+    checkout's coupons (below marketing) point at it."""
+
+    name = models.CharField(max_length=80, unique=True)
+    description = models.CharField(max_length=255, blank=True)
+    rule = models.JSONField(
+        help_text='{"match": "all" | "any", "conditions": [{"field": "churn_risk", "op": "gt", "value": 0.7}, ...]}'
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from .segments import SegmentRuleInvalid, rule_parse
+
+        try:
+            self.rule = rule_parse(self.rule)
+        except SegmentRuleInvalid as exc:
+            raise ValidationError({"rule": exc.message}) from None

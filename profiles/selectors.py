@@ -11,10 +11,14 @@ import pandas as pd
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models import Max as models_max
 from django.utils import timezone
 
-from .models import Customer, Event, MutedCategory, Portrait, PortraitBaseline
+from .models import Customer, Event, MutedCategory, Portrait, PortraitBaseline, Segment
 from .portrait import EVENT_COLUMNS, SEGMENT_LABELS, Baseline
+from .segments import FIELDS as SEGMENT_FIELDS
+from .segments import OPS as SEGMENT_OPS
+from .segments import rule_describe, rule_parse, rule_q
 
 # =============================================================================
 # Imported customers: the "shop as a real customer" list
@@ -43,8 +47,8 @@ def customer_get_imported(*, customer_id: int) -> Customer:
 # =============================================================================
 
 
-# rec_impression rows are many and say nothing about the shopper's taste
-PORTRAIT_EVENT_KINDS = [k for k in Event.Kind.values if k != Event.Kind.REC_IMPRESSION]
+# rec_impression and exposure rows are many and say nothing about the shopper's taste
+PORTRAIT_EVENT_KINDS = [k for k in Event.Kind.values if k not in (Event.Kind.REC_IMPRESSION, Event.Kind.EXPOSURE)]
 
 
 def customer_for_user(user) -> Customer | None:
@@ -525,3 +529,149 @@ def recommendation_events(*, since: dt.datetime) -> list[dict[str, Any]]:
             "created_at",
         )
     )
+
+
+# --- segments: rules over portraits (profiles/segments.py) ----------------------
+
+
+def segment_rule_parse(*, rule: Any) -> dict:
+    """The normalised rule; raises profiles.errors.SegmentRuleInvalid with the reason."""
+    return rule_parse(rule)
+
+
+def segment_rule_fields() -> dict[str, dict[str, Any]]:
+    """What a rule may name: field -> its type, operators and meaning (the admin's help)."""
+    return {
+        name: {"type": kind, "ops": sorted(SEGMENT_OPS[kind]), "help": help_text}
+        for name, (kind, help_text) in SEGMENT_FIELDS.items()
+    }
+
+
+def segment_rule_describe(*, rule: dict) -> str:
+    return rule_describe(rule)
+
+
+def segment_get(*, segment_id: int) -> Segment | None:
+    return Segment.objects.filter(pk=segment_id).first()
+
+
+def segment_list() -> QuerySet[Segment]:
+    return Segment.objects.all()
+
+
+def segment_members(*, segment: Segment | None = None, rule: dict | None = None) -> QuerySet[Customer]:
+    """The customers whose portrait matches the segment's rule (or a rule being
+    edited), as one ORM query. A customer without a portrait is in no segment."""
+    parsed = rule_parse(segment.rule if segment is not None else rule)
+    return Customer.objects.filter(portrait__isnull=False).filter(rule_q(parsed, prefix="portrait__"))
+
+
+def segment_stats(*, segment: Segment | None = None, rule: dict | None = None) -> dict[str, Any]:
+    """Live member count and their net revenue (sum of portrait monetary)."""
+    parsed = rule_parse(segment.rule if segment is not None else rule)
+    agg = Portrait.objects.filter(rule_q(parsed)).aggregate(n=Count("customer_id"), revenue=Sum("monetary"))
+    return {"members": agg["n"] or 0, "revenue": agg["revenue"] or Decimal("0.00")}
+
+
+def customer_in_segment(*, customer_id: int | None, segment_id: int) -> bool:
+    """Whether this customer's portrait matches the segment now (False for a guest)."""
+    if customer_id is None:
+        return False
+    segment = Segment.objects.filter(pk=segment_id).only("rule").first()
+    if segment is None:
+        return False
+    return Portrait.objects.filter(customer_id=customer_id).filter(rule_q(rule_parse(segment.rule))).exists()
+
+
+def segment_member_rows(*, segment: Segment):
+    """One tuple per member for the CSV export: customer id, data-set id, username,
+    e-mail, country, RFM segment, orders, net spend, churn risk."""
+    return (
+        segment_members(segment=segment)
+        .order_by("id")
+        .values_list(
+            "id",
+            "external_id",
+            "user__username",
+            "user__email",
+            "portrait__country",
+            "portrait__segment",
+            "portrait__frequency",
+            "portrait__monetary",
+            "portrait__churn_risk",
+        )
+    )
+
+
+# --- reads for experiments and campaigns (marketing) ------------------------------
+
+
+def events_of_shoppers(
+    *,
+    customer_ids: list[int],
+    session_keys: list[str],
+    kinds: list[str],
+    since: dt.datetime,
+    until: dt.datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Events of these customers and of these anonymous sessions (not yet a
+    customer's) between `since` and `until`: customer_id, session_key, kind,
+    slot, quantity, price, order_number, data, created_at; oldest first."""
+    owners = Q(customer_id__in=customer_ids) | Q(session_key__in=session_keys, customer__isnull=True)
+    qs = Event.objects.filter(owners, kind__in=kinds, created_at__gte=since)
+    if until is not None:
+        qs = qs.filter(created_at__lt=until)
+    return list(
+        qs.order_by("created_at", "id").values(
+            "customer_id", "session_key", "kind", "slot", "quantity", "price", "order_number", "data", "created_at"
+        )
+    )
+
+
+def spend_by_customer(*, customer_ids: list[int], since: dt.datetime, until: dt.datetime) -> dict[int, float]:
+    """Each customer's purchase spend (price × quantity of purchase events) in
+    [since, until): the pre-period covariate of an experiment (CUPED)."""
+    out: dict[int, float] = {}
+    rows = Event.objects.filter(
+        customer_id__in=customer_ids, kind=Event.Kind.PURCHASE, created_at__gte=since, created_at__lt=until
+    ).values_list("customer_id", "price", "quantity")
+    for customer_id, price, quantity in rows:
+        out[customer_id] = out.get(customer_id, 0.0) + float(price or 0) * float(quantity or 1)
+    return out
+
+
+@dataclass(frozen=True)
+class FutureShopper:
+    customer_id: int
+    cutoff: dt.datetime
+    taste: dict[int, int]  # product id -> units they bought after the cutoff
+
+
+def customers_with_future(*, future_days: int) -> list[FutureShopper]:
+    """Customers who bought both before and after (last purchase in the store −
+    future_days): their later purchases are their taste for the simulator."""
+    last = Event.objects.filter(kind=Event.Kind.PURCHASE).aggregate(m=models_max("created_at"))["m"]
+    if last is None:
+        return []
+    cutoff = last - dt.timedelta(days=future_days)
+    before = set(
+        Event.objects.filter(kind=Event.Kind.PURCHASE, created_at__lt=cutoff, customer__isnull=False)
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+    taste: dict[int, dict[int, int]] = {}
+    rows = Event.objects.filter(
+        kind=Event.Kind.PURCHASE, created_at__gte=cutoff, customer_id__in=before, product__isnull=False
+    ).values_list("customer_id", "product_id", "quantity")
+    for customer_id, product_id, quantity in rows:
+        mine = taste.setdefault(customer_id, {})
+        mine[product_id] = mine.get(product_id, 0) + max(int(quantity or 1), 1)
+    return [FutureShopper(cid, cutoff, t) for cid, t in sorted(taste.items())]
+
+
+def customer_get(*, customer_id: int) -> Customer:
+    return Customer.objects.select_related("user").get(pk=customer_id)
+
+
+def customer_user(*, customer_id: int):
+    return Customer.objects.select_related("user").get(pk=customer_id).user

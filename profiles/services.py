@@ -497,3 +497,10 @@ def portrait_ensure(*, customer: Customer) -> Portrait:
     with no events gets a valid 'new customer' portrait)."""
     existing = Portrait.objects.filter(customer=customer).first()
     return existing or portrait_build(customer_id=customer.pk)
+
+
+def events_delete_since(*, customer_id: int, since) -> int:
+    """Delete a customer's events from `since` on (the shopper simulator does it
+    inside a transaction it rolls back, to hide their future). Returns how many."""
+    n, _ = Event.objects.filter(customer_id=customer_id, created_at__gte=since).delete()
+    return n

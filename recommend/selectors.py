@@ -146,3 +146,15 @@ def recommendations_for(*, slot: str, shopper, context=None):
     from .serving import recommendations_for as serve
 
     return serve(slot=slot, shopper=shopper, context=context)
+
+
+def slot_names() -> list[str]:
+    """Every recommendation slot a page can show (an experiment's choices)."""
+    from .serving import GENERATORS
+
+    return list(GENERATORS)
+
+
+def model_families() -> list[str]:
+    """The model families a slot can be served by ("popularity" is the fallback)."""
+    return sorted(model_classes())

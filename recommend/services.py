@@ -538,3 +538,15 @@ def trending_refresh(*, run_id: str | None = None) -> ModelVersion:
     if row.status == ModelVersion.Status.FAILED:
         raise RuntimeError(f"trending refresh failed: {row.error.strip().splitlines()[-1]}")
     return row
+
+
+def slot_variant_resolver_set(*, resolver) -> None:
+    """Let a higher app (marketing's experiments) choose, per slot and shopper, the
+    model ("popularity" or a model family) or the number of items behind a
+    recommendation slot: `resolver(slot=, shopper=)` returns {"model": ..., "n": ...}
+    or None. One resolver; setting None removes it. recommend never imports its caller."""
+    from .serving import SLOT_VARIANT
+
+    SLOT_VARIANT.clear()
+    if resolver is not None:
+        SLOT_VARIANT.append(resolver)

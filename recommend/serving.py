@@ -611,7 +611,8 @@ def _gen_for_you(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
     when years of purchases stand behind it."""
     if not state.has_history:
         return None
-    live = state.first_model("hybrid", "tifuknn", "als", "itemknn")
+    variant_model = (ctx.get("variant") or {}).get("model")
+    live = state.first_model(*([variant_model] if variant_model else []), "hybrid", "tifuknn", "als", "itemknn")
     if live is None:
         return _fallback_generated(state, k)
     base = _base_scores(state, live)
@@ -879,6 +880,10 @@ PERSONAL = {
     "home_country",
 }
 SLOT_SIZES = {"checkout_addon": 1}
+# The experiment seam: a higher app (marketing) may set one function
+# (slot=, shopper=) -> {"model": family or "popularity", "n": int} or None, through
+# recommend.services.slot_variant_resolver_set; recommend never imports it.
+SLOT_VARIANT: list[Callable[..., Mapping[str, Any] | None]] = []
 
 
 def _context_key(slot: str, ctx: Mapping[str, Any]) -> str:
@@ -897,15 +902,30 @@ def _candidate_key(state: PageState, slot: str, ctx: Mapping[str, Any], k: int) 
     owner = "*"
     if slot in PERSONAL:
         owner = f"{state.owner_key}:{state.latest_event_id}:{hashlib.md5(state.country.encode()).hexdigest()[:8]}"
+    variant_model = (ctx.get("variant") or {}).get("model")
     slot_key = "for_you" if slot in ("home_for_you", "search_for_you") else slot
+    if variant_model == FALLBACK_MODEL:  # an experiment's popularity arm
+        slot_key = f"{slot}:{FALLBACK_MODEL}"
+    elif variant_model:
+        slot_key = f"{slot_key}:{variant_model}"
     return f"rec:1:{slot_key}:{owner}:{_context_key(slot, ctx)}:{k}:{state.versions_key}"
+
+
+def _generator(state: PageState, slot: str, ctx: Mapping[str, Any]):
+    """The slot's candidate generator, or an experiment's popularity arm."""
+    if (ctx.get("variant") or {}).get("model") == FALLBACK_MODEL:
+        if GENERATORS[slot] in (_gen_for_you, _gen_product_for_you) and not state.has_history:
+            return lambda st, _ctx, kk: None  # where the slot applies only
+        return lambda st, _ctx, kk: _fallback_generated(st, kk)
+    return GENERATORS[slot]
 
 
 def _candidates(state: PageState, slot: str, ctx: Mapping[str, Any], k: int):
     """The slot's (model, version, title, [(product id, score, reason)]), or a
     falsy value when the slot does not apply: from this page's reads, the
     cache, or made now (and cached)."""
-    if slot == "product_for_you" and state.defer:
+    variant = ctx.get("variant") or {}
+    if slot == "product_for_you" and state.defer and not variant.get("model"):
         return _latest_for_you(state, k)
     key = _candidate_key(state, slot, ctx, k)
     if key in state.candidates:
@@ -914,12 +934,12 @@ def _candidates(state: PageState, slot: str, ctx: Mapping[str, Any], k: int):
     if cached is not None:
         state.candidates[key] = cached
         return cached
-    generated = GENERATORS[slot](state, ctx, k)
+    generated = _generator(state, slot, ctx)(state, ctx, k)
     if generated is not None:
         model, version, title, cands = generated
         generated = (model, version, title, [(c.product_id, c.score, c.reason) for c in cands])
     _cache_set(key, generated if generated is not None else ())
-    if slot in ("home_for_you", "search_for_you"):
+    if slot in ("home_for_you", "search_for_you") and not variant.get("model"):
         _cache_set(_latest_key(state, k), (state.latest_event_id, generated))
     state.candidates[key] = generated
     return generated
@@ -956,9 +976,22 @@ def _refresh_for_you(state: PageState, k: int) -> None:
 
 
 def _slot_n_k(slot: str, ctx: Mapping[str, Any]) -> tuple[int, int]:
-    """How many items the slot shows, and how many candidates it asks for."""
-    n = int(ctx.get("n") or SLOT_SIZES.get(slot) or setting("RECOMMEND_SLOT_SIZE", 6))
+    """How many items the slot shows (an experiment's variant may say), and
+    how many candidates it asks for."""
+    variant = ctx.get("variant") or {}
+    n = int(variant.get("n") or ctx.get("n") or SLOT_SIZES.get(slot) or setting("RECOMMEND_SLOT_SIZE", 6))
     return n, max(n * 4 + 12, 30)
+
+
+def _slot_variant(*, slot: str, shopper: Shopper) -> dict[str, Any]:
+    """What a running experiment sets for this shopper's slot (SLOT_VARIANT), or {}."""
+    if not SLOT_VARIANT:
+        return {}
+    try:
+        return dict(SLOT_VARIANT[0](slot=slot, shopper=shopper) or {})
+    except Exception:  # noqa: BLE001 - an experiment never breaks a page: serve the default
+        log_once("variant", "slot variant resolver failed; serving the default", exc_info=True)
+        return {}
 
 
 def recommendations_for(*, slot: str, shopper: Shopper, context: Mapping[str, Any] | None = None) -> Served | None:
@@ -981,6 +1014,8 @@ def recommendations_for(*, slot: str, shopper: Shopper, context: Mapping[str, An
         return None
     if slot not in GENERATORS:
         raise ValueError(f"unknown slot {slot!r}")
+    if "variant" not in ctx:
+        ctx["variant"] = _slot_variant(slot=slot, shopper=shopper)
     n, k = _slot_n_k(slot, ctx)
     generated = _candidates(state, slot, ctx, k)
     if not generated:
@@ -1008,17 +1043,20 @@ def page_recommendations(*, page: str, shopper: Shopper, context: Mapping[str, A
         raise ValueError(f"unknown page {page!r}")
     ctx = dict(context or {})
     state = ctx.get("state") or PageState(shopper=shopper, country=ctx.get("country", ""))
+    contexts = {
+        slot: {**ctx, "state": state, "variant": _slot_variant(slot=slot, shopper=shopper)} for slot in PAGES[page]
+    }
     # one cache round trip for every slot's candidates, one query for their products
-    keys = [_candidate_key(state, slot, ctx, _slot_n_k(slot, ctx)[1]) for slot in PAGES[page]]
+    keys = [_candidate_key(state, slot, c, _slot_n_k(slot, c)[1]) for slot, c in contexts.items()]
     state.candidates.update(_cache_get_many([key for key in keys if key not in state.candidates]))
     ids = []
-    for slot in PAGES[page]:
-        generated = _candidates(state, slot, ctx, _slot_n_k(slot, ctx)[1])
+    for slot, c in contexts.items():
+        generated = _candidates(state, slot, c, _slot_n_k(slot, c)[1])
         ids += [row[0] for row in generated[3]] if generated else []
     state.products(ids)
     out = []
     for slot in PAGES[page]:
-        served = recommendations_for(slot=slot, shopper=shopper, context={**ctx, "state": state})
+        served = recommendations_for(slot=slot, shopper=shopper, context=contexts[slot])
         if served is not None and served.items:
             out.append(served)
     return out

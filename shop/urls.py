@@ -10,6 +10,7 @@ api_patterns = [
     path("", include("profiles.api_urls")),
     path("", include("checkout.api_urls")),
     path("", include("recommend.api_urls")),
+    path("", include("marketing.api_urls")),
     path("", include("assistant.api_urls")),
     path("auth/token/", TokenLoginView.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -31,6 +32,7 @@ urlpatterns = [
     path("", include("profiles.urls")),
     path("", include("checkout.urls")),
     path("", include("recommend.urls")),
+    path("", include("marketing.urls")),
     path("", include("assistant.urls")),
 ]
 

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from catalog import selectors as catalog_selectors
+from marketing import selectors as marketing_selectors
 from profiles import selectors as profiles_selectors
 from profiles import services as profiles_services
 
@@ -23,6 +24,9 @@ def home(request):
             "categories": categories,
             "popular": catalog_selectors.products_popular(limit=12),
             "product_total": sum(c.product_count for c in categories),
+            "banners": marketing_selectors.banners_for(
+                customer_id=getattr(profiles_selectors.customer_for_user(request.user), "pk", None)
+            ),
         },
     )
 

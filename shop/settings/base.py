@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "profiles",
     "checkout",
     "recommend",
+    "marketing",
     "assistant",
     "shop",
 ]
@@ -103,6 +104,10 @@ STORAGES = {
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="shop@example.com")
+# marketing e-mails: absolute links (tracking, unsubscribe) point here; a pause
+# between two mails of a batch (seconds) keeps a small SMTP relay happy
+MARKETING_SITE_URL = env("MARKETING_SITE_URL", default="http://127.0.0.1:8000")
+MARKETING_SEND_DELAY = env.float("MARKETING_SEND_DELAY", default=0.0)
 
 # --- the data set and model artifacts --------------------------------------
 DATASET_PATH = env.path("DATASET_PATH", default=BASE_DIR / "data" / "online_retail.csv.gz")

@@ -21,7 +21,8 @@ def _reachable(url: str, default_port: int) -> bool:
 DEBUG = False
 SECRET_KEY = "test-secret-key"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+EMAIL_BACKEND = env("TEST_EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
+EMAIL_FILE_PATH = env("TEST_EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "test-mail"))
 DEMO_LOGIN_ENABLED = True
 
 _PG_URL = env("TEST_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/shop")

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 
 from catalog.models import Category, Product
 from checkout.models import Coupon
-from profiles.models import Customer
+from profiles.models import Customer, Segment
 
 
 class CategoryFactory(factory.django.DjangoModelFactory):
@@ -56,3 +56,12 @@ class CouponFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda n: f"SAVE{n}")
     kind = Coupon.Kind.PERCENTAGE
     value = Decimal("10.00")
+
+
+def rfm_segment(code: str) -> Segment:
+    """A segment whose rule is one RFM segment, as the coupon migration makes them."""
+    segment, _ = Segment.objects.get_or_create(
+        name=f"RFM {code}",
+        defaults={"rule": {"match": "all", "conditions": [{"field": "segment", "op": "eq", "value": code}]}},
+    )
+    return segment

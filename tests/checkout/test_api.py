@@ -15,7 +15,7 @@ from checkout.models import Cart, Order
 from checkout.payment import CARD_DECLINED, CARD_SUCCEEDS
 
 from .conftest import ADDRESS
-from .factories import CouponFactory, CustomerFactory
+from .factories import CouponFactory, CustomerFactory, rfm_segment
 
 pytestmark = pytest.mark.django_db
 
@@ -131,7 +131,7 @@ def test_bad_checkout_input_gets_a_field_error_and_changes_nothing(
     token_api, customer, product, overrides, status, field, code
 ):
     CouponFactory(code="OLD", valid_until=timezone.now() - timezone.timedelta(days=1))
-    CouponFactory(code="VIP", segment="champions")
+    CouponFactory(code="VIP", segment=rfm_segment("champions"))
     CouponFactory(code="GONE", usage_limit=0)
     token_api.post("/api/cart/items/", {"product": product.pk, "quantity": 2}, format="json")
     r = _checkout(token_api, **overrides)

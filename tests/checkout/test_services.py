@@ -25,7 +25,7 @@ from checkout.parsing import product_id_parse, quantity_parse
 from checkout.payment import CARD_DECLINED, CARD_ERRORS
 from profiles.models import Event, Portrait
 
-from .factories import CouponFactory, CustomerFactory, ProductFactory
+from .factories import CouponFactory, CustomerFactory, ProductFactory, rfm_segment
 
 pytestmark = pytest.mark.django_db
 
@@ -178,6 +178,8 @@ def test_percentage_and_fixed_coupons(cart, product, customer):
 )
 def test_invalid_coupons_are_refused_with_a_reason(cart, product, coupon_kwargs, code, message):
     services.cart_add(cart=cart, product_id=product.pk, quantity=1)
+    if "segment" in coupon_kwargs:
+        coupon_kwargs = {**coupon_kwargs, "segment": rfm_segment(coupon_kwargs["segment"])}
     CouponFactory(code="C", **coupon_kwargs)
     with pytest.raises(CouponInvalid, match=message):
         services.cart_apply_coupon(cart=cart, code=code)
@@ -186,7 +188,7 @@ def test_invalid_coupons_are_refused_with_a_reason(cart, product, coupon_kwargs,
 
 def test_segment_coupon_for_the_right_segment(cart, product):
     services.cart_add(cart=cart, product_id=product.pk, quantity=1)
-    CouponFactory(code="VIP", segment="champions")
+    CouponFactory(code="VIP", segment=rfm_segment("champions"))
     Portrait.objects.create(customer=cart.customer, reference_time=timezone.now(), segment="champions")
     assert services.cart_apply_coupon(cart=cart, code="vip").code == "VIP"
 
