@@ -37,6 +37,7 @@ import argparse
 import http.client
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -58,6 +59,7 @@ class Shopper:
 
     def __init__(self, cookie: str, ports: dict[str, int]) -> None:
         self.cookie = cookie
+        self.slots_ms: float | None = None  # the last page's Server-Timing "rec" (its slots' time)
         self.conns = {name: http.client.HTTPConnection("127.0.0.1", port, timeout=30) for name, port in ports.items()}
 
     def get(self, server: str, path: str) -> float:
@@ -78,6 +80,8 @@ class Shopper:
         elapsed = (time.perf_counter() - start) * 1000
         if response.status != 200:
             raise SystemExit(f"{server} {path} answered {response.status}: {body[:200]!r}")
+        timing = re.match(r"rec;dur=([\d.]+)", response.getheader("Server-Timing") or "")
+        self.slots_ms = float(timing.group(1)) if timing else None
         return elapsed
 
 
@@ -158,8 +162,10 @@ def main() -> None:
         def visit(shopper: Shopper, n: int, phase: str) -> None:
             path = products[n % len(products)]
             for server in ("on", "off"):
-                times.setdefault(f"{phase} home {server}", []).append(shopper.get(server, "/"))
-                times.setdefault(f"{phase} product {server}", []).append(shopper.get(server, path))
+                for page, url in (("home", "/"), ("product", path)):
+                    times.setdefault(f"{phase} {page} {server}", []).append(shopper.get(server, url))
+                    if server == "on" and shopper.slots_ms is not None:
+                        times.setdefault(f"{phase} {page} slots", []).append(shopper.slots_ms)
 
         cache.clear()
         for i, shopper in enumerate(shoppers):
@@ -183,8 +189,10 @@ def main() -> None:
                     shopper, n = queue.pop()
                 path = products[n % len(products)]
                 for server in ("on", "off"):
-                    local.setdefault(f"{args.clients} clients home {server}", []).append(shopper.get(server, "/"))
-                    local.setdefault(f"{args.clients} clients product {server}", []).append(shopper.get(server, path))
+                    for page, url in (("home", "/"), ("product", path)):
+                        local.setdefault(f"{args.clients} clients {page} {server}", []).append(shopper.get(server, url))
+                        if server == "on" and shopper.slots_ms is not None:
+                            local.setdefault(f"{args.clients} clients {page} slots", []).append(shopper.slots_ms)
             with lock:
                 for k, v in local.items():
                     times.setdefault(k, []).extend(v)
@@ -211,14 +219,18 @@ def main() -> None:
         f"gunicorn ({args.workers} gthread workers x 4 threads per server) on PostgreSQL + Redis, loopback; "
         f"{len(customers)} customers, {args.rounds} rounds; ms to the last byte"
     )
-    print(f"{'phase / page':<32}{'on median':>10}{'on p95':>9}{'off median':>11}{'off p95':>9}{'on/off':>8}")
+    print("on/off: medians; slots: the page's own Server-Timing for its recommendation slots")
+    head = f"{'phase / page':<32}{'on median':>10}{'on p95':>9}{'off median':>11}{'off p95':>9}{'on/off':>8}"
+    print(head + f"{'slots med':>10}{'slots p95':>10}")
     for phase in ("cold, 1 client", "warm, 1 client", f"{args.clients} clients"):
         for page in ("home", "product"):
             on, off = times[f"{phase} {page} on"], times[f"{phase} {page} off"]
+            slots = times.get(f"{phase} {page} slots") or [float("nan")]
             ratio = statistics.median(on) / statistics.median(off)
             print(
                 f"{phase + ' ' + page:<32}{statistics.median(on):>10.1f}{p95(on):>9.1f}"
                 f"{statistics.median(off):>11.1f}{p95(off):>9.1f}{ratio:>8.2f}"
+                f"{statistics.median(slots):>10.1f}{p95(slots):>10.1f}"
             )
 
 

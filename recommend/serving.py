@@ -54,6 +54,7 @@ FALLBACK_MODEL = "popularity"
 FALLBACK_VERSION = "catalog"  # units sold, from the catalog: needs no artifact
 TRENDING_DAYS = 30
 COUNTRY_DAYS = 90
+COUNTRY_CACHE_SECONDS = 3600
 
 # ---------------------------------------------------------------------------
 # logging once per cause
@@ -404,11 +405,11 @@ def _cache_get_many(keys: list[str]) -> dict[str, Any]:
         return {}
 
 
-def _cache_set(key: str, value) -> None:
+def _cache_set(key: str, value, seconds: int | None = None) -> None:
     if time.monotonic() < _cache_down_until:
         return
     try:
-        cache.set(key, value, int(setting("RECOMMEND_CACHE_SECONDS", 600)))
+        cache.set(key, value, seconds or int(setting("RECOMMEND_CACHE_SECONDS", 600)))
     except Exception:  # noqa: BLE001
         _cache_failed()
 
@@ -713,7 +714,7 @@ def _country_popular(state: PageState, k: int = 60) -> dict[int, int]:
                 country=state.country, bulk_buyers=True if state.wholesale else None, limit=k
             )
         value = dict(rows)
-        _cache_set(key, value)
+        _cache_set(key, value, COUNTRY_CACHE_SECONDS)  # a count over the country's 90 days of orders
     return value
 
 
