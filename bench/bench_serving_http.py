@@ -16,7 +16,10 @@ Phases, each on both servers:
 - 1 client, warm: `--rounds` rounds over the customers, each a home page and
   a product page from a rotating list of popular products (each product
   view records a `view` event, so the "for you" lists follow the shopper);
-- 16 clients: the same, 16 threads at once, no think time (closed loop).
+- 16 clients: the same, 16 threads at once, no think time (closed loop: the
+  machine's throughput, every request queued behind the others);
+- 16 clients with think time: each waits an exponential pause (mean
+  `--think`, 1 s) before each page, as people browsing do.
 
 Prints the median and p95 of each (milliseconds, time to the last byte of
 the response) and the ratio on / off. Needs the store imported into
@@ -91,6 +94,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers per server")
+    parser.add_argument("--think", type=float, default=1.0, help="mean seconds between a client's pages")
     parser.add_argument("--cache-db", type=int, default=3)
     parser.add_argument("--port", type=int, default=8191)
     args = parser.parse_args()
@@ -177,38 +181,53 @@ def main() -> None:
         print("1 client done", file=sys.stderr)
 
         lock = threading.Lock()
-        queue = [(s, r * 7 + i + 3) for r in range(args.rounds) for i, s in enumerate(shoppers)]
-        random.Random(0).shuffle(queue)
+        rates: dict[str, float] = {}
 
-        def worker() -> None:
-            local: dict[str, list[float]] = {}
-            while True:
+        def clients(phase: str, think: float) -> None:
+            """args.clients threads at once over a shuffled queue of visits; each
+            waits an exponential think time of mean `think` seconds between pages."""
+            queue = [
+                (Shopper(s.cookie, ports), r * 7 + i + 3) for r in range(args.rounds) for i, s in enumerate(shoppers)
+            ]
+            random.Random(0).shuffle(queue)
+            pages = [0]
+
+            def worker(seed: int) -> None:
+                rng = random.Random(seed)
+                local: dict[str, list[float]] = {}
+                while True:
+                    with lock:
+                        if not queue:
+                            break
+                        shopper, n = queue.pop()
+                    path = products[n % len(products)]
+                    for server in ("on", "off"):
+                        for page, url in (("home", "/"), ("product", path)):
+                            if think:
+                                time.sleep(rng.expovariate(1 / think))
+                            local.setdefault(f"{phase} {page} {server}", []).append(shopper.get(server, url))
+                            if server == "on" and shopper.slots_ms is not None:
+                                local.setdefault(f"{phase} {page} slots", []).append(shopper.slots_ms)
                 with lock:
-                    if not queue:
-                        break
-                    shopper, n = queue.pop()
-                path = products[n % len(products)]
-                for server in ("on", "off"):
-                    for page, url in (("home", "/"), ("product", path)):
-                        local.setdefault(f"{args.clients} clients {page} {server}", []).append(shopper.get(server, url))
-                        if server == "on" and shopper.slots_ms is not None:
-                            local.setdefault(f"{args.clients} clients {page} slots", []).append(shopper.slots_ms)
-            with lock:
-                for k, v in local.items():
-                    times.setdefault(k, []).extend(v)
+                    for k, v in local.items():
+                        times.setdefault(k, []).extend(v)
+                        pages[0] += len(v) if not k.endswith("slots") else 0
 
-        # each thread needs its own connections: a shopper is used by one thread at a time
-        # because the queue hands out (shopper, n) pairs; give every pair fresh connections
+            threads = [threading.Thread(target=worker, args=(i,)) for i in range(args.clients)]
+            began = time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            rates[phase] = pages[0] / (time.perf_counter() - began)
+            print(f"{phase} done", file=sys.stderr)
+
         for s in shoppers:
             for conn in s.conns.values():
                 conn.close()
-        queue = [(Shopper(s.cookie, ports), n) for s, n in queue]
-        threads = [threading.Thread(target=worker) for _ in range(args.clients)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        print(f"{args.clients} clients done", file=sys.stderr)
+        closed, thinking = f"{args.clients} clients", f"{args.clients} clients, {args.think:g} s think"
+        clients(closed, 0.0)
+        clients(thinking, args.think)
     finally:
         for server in servers:
             server.terminate()
@@ -222,7 +241,7 @@ def main() -> None:
     print("on/off: medians; slots: the page's own Server-Timing for its recommendation slots")
     head = f"{'phase / page':<32}{'on median':>10}{'on p95':>9}{'off median':>11}{'off p95':>9}{'on/off':>8}"
     print(head + f"{'slots med':>10}{'slots p95':>10}")
-    for phase in ("cold, 1 client", "warm, 1 client", f"{args.clients} clients"):
+    for phase in ("cold, 1 client", "warm, 1 client", closed, thinking):
         for page in ("home", "product"):
             on, off = times[f"{phase} {page} on"], times[f"{phase} {page} off"]
             slots = times.get(f"{phase} {page} slots") or [float("nan")]
@@ -232,6 +251,8 @@ def main() -> None:
                 f"{statistics.median(off):>11.1f}{p95(off):>9.1f}{ratio:>8.2f}"
                 f"{statistics.median(slots):>10.1f}{p95(slots):>10.1f}"
             )
+    for phase, rate in rates.items():
+        print(f"{phase}: {rate:.1f} pages/s served (on and off together)")
 
 
 def _wait_up(ports: dict[str, int]) -> None:

@@ -189,6 +189,7 @@ class PageState:
         self._muted: set[int] | None = None
         self._portrait: Any = False
         self._products: dict[int, Any] = {}
+        self._arrays: dict[str, tuple[np.ndarray, ...]] = {}  # model name -> its mapped history
         self.candidates: dict[str, Any] = {}  # cache key -> a slot's candidates, read or made on this page
         # a rendered page (the template tags) may serve a list one event old and
         # refresh it after the response; the API and direct calls never do
@@ -293,29 +294,33 @@ class PageState:
 
     def history_for(self, live: LiveModel, *, kinds: tuple[str, ...] | None = None, extra: list[int] = ()) -> History:
         """The live history as the model's item indices (unknown products dropped);
-        `extra` products (a cart, an order) are appended at the current time."""
-        items, times, qty = [], [], []
-        for e in self.history:
-            if kinds is not None and e.kind not in kinds:
-                continue
-            idx = live.index_of.get(e.product_id)
-            if idx:
-                items.append(idx)
-                times.append(e.created_at.timestamp())
-                qty.append(float(e.quantity or 1) if e.kind == "purchase" else 1.0)
-        now = self.now.timestamp()
-        for pid in extra:
-            idx = live.index_of.get(int(pid))
-            if idx:
-                items.append(idx)
-                times.append(now)
-                qty.append(1.0)
-        order = np.argsort(np.asarray(times, dtype=np.float64), kind="stable")
-        return History(
-            np.asarray(items, dtype=np.int64)[order],
-            np.asarray(times, dtype=np.float64)[order],
-            np.asarray(qty, dtype=np.float32)[order],
-        )
+        `extra` products (a cart, an order) are appended at the current time.
+        The mapping is made once per page and model; `kinds` only filters it."""
+        arrays = self._arrays.get(live.name)
+        if arrays is None:
+            rows = [(live.index_of.get(e.product_id), e) for e in self.history]
+            rows = [(i, e) for i, e in rows if i]
+            arrays = self._arrays[live.name] = (
+                np.fromiter((i for i, _ in rows), dtype=np.int64, count=len(rows)),
+                np.fromiter((e.created_at.timestamp() for _, e in rows), dtype=np.float64, count=len(rows)),
+                np.fromiter(
+                    (float(e.quantity or 1) if e.kind == "purchase" else 1.0 for _, e in rows),
+                    dtype=np.float32,
+                    count=len(rows),
+                ),
+                np.asarray([e.kind for _, e in rows], dtype=object),
+            )
+        items, times, qty, event_kinds = arrays
+        if kinds is not None:
+            keep = np.isin(event_kinds, list(kinds)) if kinds else np.zeros(len(items), dtype=bool)
+            items, times, qty = items[keep], times[keep], qty[keep]
+        extra_idx = [live.index_of[int(p)] for p in extra if live.index_of.get(int(p))]
+        if extra_idx:
+            items = np.concatenate([items, np.asarray(extra_idx, dtype=np.int64)])
+            times = np.concatenate([times, np.full(len(extra_idx), self.now.timestamp())])
+            qty = np.concatenate([qty, np.ones(len(extra_idx), dtype=np.float32)])
+        order = np.argsort(times, kind="stable")
+        return History(items[order], times[order], qty[order])
 
 
 _broken: set[str] = set()

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import environ
 
+from core.cache import redis_backend
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -77,7 +79,9 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://shop")}
+CACHES = redis_backend(
+    {"default": env.cache("CACHE_URL", default="locmemcache://shop")}
+)  # one Redis client per pool (core/cache.py)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

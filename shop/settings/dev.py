@@ -2,6 +2,8 @@
 
 Eager Celery is set explicitly here, never derived from a missing broker."""
 
+from core.cache import redis_backend
+
 from .base import *  # noqa: F403
 from .base import BASE_DIR, env
 
@@ -11,7 +13,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # WAL: readers never wait for the writer, and an event insert costs well
     # under a millisecond instead of a full fsync (bench/bench_events.py).
     DATABASES["default"]["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://shop-dev")}
+CACHES = redis_backend(
+    {"default": env.cache("CACHE_URL", default="locmemcache://shop-dev")}
+)  # one Redis client per pool (core/cache.py)
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = "memory://"
 # a debounced task (a portrait update after a view) runs on a timer thread

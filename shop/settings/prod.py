@@ -1,6 +1,8 @@
 """Production: PostgreSQL, Redis, real Celery workers; secrets from the
 environment with no defaults (a missing one stops the process at start)."""
 
+from core.cache import redis_backend
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -10,7 +12,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-CACHES = {"default": env.cache("CACHE_URL")}
+CACHES = redis_backend({"default": env.cache("CACHE_URL")})  # one Redis client per pool (core/cache.py)
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = False
 DEMO_LOGIN_ENABLED = False
