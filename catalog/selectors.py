@@ -208,3 +208,11 @@ def products_by_ids(*, product_ids: list[int]) -> dict[int, Product]:
     if not product_ids:
         return {}
     return {p.pk: p for p in Product.objects.filter(pk__in=product_ids)}
+
+
+def search_query_cache_clear() -> None:
+    """Forget the sentence vectors of past queries (an evaluation measures
+    each search cold, as a first-time query is served)."""
+    from .search import _query_cache
+
+    _query_cache.clear()
