@@ -35,6 +35,7 @@ class Event(models.Model):
         REC_IMPRESSION = "rec_impression", "Recommendation shown"
         REC_CLICK = "rec_click", "Recommendation clicked"
         COUPON_USED = "coupon_used", "Coupon used"
+        CHECKOUT_STARTED = "checkout_started", "Checkout started"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
