@@ -34,8 +34,15 @@ class Command(BaseCommand):
         parser.add_argument("--chart", default=str(Path(settings.BASE_DIR) / "docs" / "img" / "search-eval.png"))
         parser.add_argument("--show", default="", help="print the graded products of this query and stop")
         parser.add_argument("--no-write", action="store_true", help="print only")
+        parser.add_argument("--threads", type=int, default=1, help="torch threads (1: as one web worker's request)")
 
     def handle(self, *args, **opts):
+        try:
+            import torch
+
+            torch.set_num_threads(max(1, opts["threads"]))
+        except ImportError:  # pragma: no cover - torch is a pinned dependency
+            pass
         try:
             queries = se.judged_queries_load(Path(opts["file"]))
         except (OSError, ValueError) as exc:
