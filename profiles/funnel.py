@@ -29,14 +29,8 @@ ENTRY_PAGES = {
     "rec_click": "recommendation",
 }
 DIMENSIONS = ("day", "segment", "country", "entry")
-
-
-def entry_page(kind: str, page: str = "") -> str:
-    """The page a session began on, from its first event (a recommendation
-    impression names its page: home, product, cart, …)."""
-    if kind == "rec_impression":
-        return f"{page} page" if page else "other"
-    return ENTRY_PAGES.get(kind, "other")
+# the entry page is the first event's: its kind's page above; a recommendation
+# impression names its page ("home" -> "home page"); anything else is "other"
 
 
 @dataclass
@@ -58,13 +52,15 @@ def sessions_from_events(events: pd.DataFrame, *, gap_minutes: float = 30) -> pd
     cols = ["owner", "start", "day", "segment", "country", "entry", "reached", "to_purchase_s"]
     if events.empty:
         return pd.DataFrame(columns=cols)
-    ev = events.sort_values(["owner", "ts"], kind="stable").reset_index(drop=True)
-    ts = ev["ts"].to_numpy(dtype="datetime64[ns]")
-    owner = ev["owner"].to_numpy()
+    owner_codes, _ = pd.factorize(events["owner"], sort=False)
+    ts_all = events["ts"].to_numpy(dtype="datetime64[ns]")
+    order = np.lexsort((ts_all.view(np.int64), owner_codes))
+    ev = events.take(order).reset_index(drop=True)
+    ts = ts_all[order]
+    owner = owner_codes[order]
     new = np.ones(len(ev), dtype=bool)
     new[1:] = (owner[1:] != owner[:-1]) | ((ts[1:] - ts[:-1]) > np.timedelta64(int(gap_minutes * 60), "s"))
     sid = np.cumsum(new) - 1
-    ev["sid"] = sid
     step = ev["kind"].map(STEP_KINDS).fillna(0).astype(np.int8).to_numpy()
     n = int(sid[-1]) + 1
     has = np.zeros((n, 5), dtype=bool)
@@ -73,25 +69,27 @@ def sessions_from_events(events: pd.DataFrame, *, gap_minutes: float = 30) -> pd
     has[sid[mask], step[mask]] = True
     reached = np.cumprod(has, axis=1).sum(axis=1) - 1  # furthest step with every earlier one
     first = ev[new]
-    start = first["ts"].to_numpy(dtype="datetime64[ns]")
-    purchase = ev[step == 4].groupby("sid")["ts"].min()
-    to_purchase = np.full(n, np.nan)
-    if len(purchase):
-        idx = purchase.index.to_numpy()
-        to_purchase[idx] = (purchase.to_numpy(dtype="datetime64[ns]") - start[idx]) / np.timedelta64(1, "s")
-    out = pd.DataFrame(
+    start = ts[new]
+    to_purchase = np.full(n, np.inf)
+    buy = step == 4
+    np.minimum.at(to_purchase, sid[buy], (ts[buy] - start[sid[buy]]) / np.timedelta64(1, "s"))
+    kinds = first["kind"]
+    entry = kinds.map(ENTRY_PAGES).fillna("other")
+    impressions = (kinds == "rec_impression").to_numpy()
+    pages = first["page"].fillna("").astype(str)
+    entry = entry.where(~impressions, np.where(pages != "", pages + " page", "other"))
+    return pd.DataFrame(
         {
             "owner": first["owner"].to_numpy(),
             "start": start,
-            "day": pd.to_datetime(start).date,
+            "day": start.astype("datetime64[D]"),
             "segment": first["segment"].to_numpy(),
             "country": first["country"].to_numpy(),
-            "entry": [entry_page(k, p) for k, p in zip(first["kind"], first["page"])],
+            "entry": entry.to_numpy(),
             "reached": reached,
-            "to_purchase_s": np.where(reached >= 4, to_purchase, np.nan),
+            "to_purchase_s": np.where((reached >= 4) & np.isfinite(to_purchase), to_purchase, np.nan),
         }
     )
-    return out
 
 
 def _step_table(reached: np.ndarray) -> pd.DataFrame:
@@ -118,10 +116,12 @@ def funnel_compute(events: pd.DataFrame, *, gap_minutes: float = 30) -> FunnelRe
         if not len(s):
             by[dim] = pd.DataFrame(columns=[dim, *STEPS, "conversion"])
             continue
-        table = pd.DataFrame({dim: s[dim]})
+        codes, values = pd.factorize(s[dim], sort=True)
+        table = pd.DataFrame({dim: values})
+        if dim == "day":
+            table[dim] = pd.to_datetime(table[dim]).dt.date
         for k, name in enumerate(STEPS):
-            table[name] = reached >= k
-        table = table.groupby(dim, sort=True).sum().reset_index()
+            table[name] = np.bincount(codes, weights=reached >= k, minlength=len(values)).astype(np.int64)
         table["conversion"] = table["order"] / table["sessions"]
         if dim != "day":
             table = table.sort_values(["sessions", dim], ascending=[False, True]).reset_index(drop=True)
