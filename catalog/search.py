@@ -145,9 +145,9 @@ def catalog_version() -> tuple:
     return (agg["n"], agg["t"], Category.objects.count())
 
 
-def vocabulary() -> Vocabulary:
+def vocabulary(version: tuple | None = None) -> Vocabulary:
     global _vocab
-    version = catalog_version()
+    version = version or catalog_version()
     with _vocab_lock:
         if _vocab is not None and _vocab[0] == version:
             return _vocab[1]
@@ -200,9 +200,9 @@ class Understood:
         return " ".join(self.corrected)
 
 
-def understand(query: str, *, correct: bool = True) -> Understood:
+def understand(query: str, *, correct: bool = True, version: tuple | None = None) -> Understood:
     words = query_words(query)
-    vocab = vocabulary() if (correct and words) else None
+    vocab = vocabulary(version) if (correct and words) else None
     corrected = [correct_word(w, vocab) for w in words] if vocab else list(words)
     terms = []
     for w in corrected:
@@ -274,9 +274,9 @@ def _encoder(cache: bool):
     return TextEncoder(model=setting("SEARCH_SEMANTIC_MODEL", "all-MiniLM-L6-v2"), cache_dir=cache_dir)
 
 
-def semantic_index() -> SemanticIndex:
+def semantic_index(version: tuple | None = None) -> SemanticIndex:
     global _index
-    version = catalog_version()
+    version = version or catalog_version()
     with _index_lock:
         if _index is not None and _index.version == version:
             return _index
@@ -300,7 +300,7 @@ def query_vector(text: str) -> np.ndarray:
     return vec
 
 
-def semantic_scored(text: str) -> list[tuple[int, float]]:
+def semantic_scored(text: str, *, version: tuple | None = None) -> list[tuple[int, float]]:
     """(product id, cosine) best first: the top SEARCH_SEMANTIC_K at or above
     SEARCH_SEMANTIC_MIN_SCORE; [] when semantic search is off or its model
     cannot load (logged; lexical search goes on)."""
@@ -308,7 +308,7 @@ def semantic_scored(text: str) -> list[tuple[int, float]]:
     if not text or not setting("SEARCH_SEMANTIC_ENABLED", True) or time.monotonic() < _broken_until:
         return []
     try:
-        index = semantic_index()
+        index = semantic_index(version)
         if not len(index.ids):
             return []
         scores = index.vectors @ query_vector(text)
@@ -323,8 +323,8 @@ def semantic_scored(text: str) -> list[tuple[int, float]]:
     return [(int(index.ids[i]), float(scores[i])) for i in top if scores[i] >= floor]
 
 
-def semantic_ids(understood: Understood) -> list[int]:
-    return [pid for pid, _ in semantic_scored(understood.text)]
+def semantic_ids(understood: Understood, *, version: tuple | None = None) -> list[int]:
+    return [pid for pid, _ in semantic_scored(understood.text, version=version)]
 
 
 # ---------------------------------------------------------------------------
@@ -343,8 +343,8 @@ def rrf(rankings: list[list[int]], *, k: int = RRF_K, weights: list[float] | Non
     return sorted(score, key=lambda pid: (-score[pid], first[pid]))
 
 
-def hybrid_ids(understood: Understood) -> list[int]:
-    return rrf([lexical_ids(understood), semantic_ids(understood)])
+def hybrid_ids(understood: Understood, *, version: tuple | None = None) -> list[int]:
+    return rrf([lexical_ids(understood), semantic_ids(understood, version=version)])
 
 
 # ---------------------------------------------------------------------------
@@ -422,13 +422,14 @@ def search(
 ) -> SearchResult:
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-    understood = understand(query, correct=correct and mode != "semantic")
+    version = catalog_version() if query_words(query) else None  # one look per search, shared by both halves
+    understood = understand(query, correct=correct and mode != "semantic", version=version)
     if mode == "lexical":
         ranked = lexical_ids(understood)
     elif mode == "semantic":
-        ranked = semantic_ids(understood)
+        ranked = semantic_ids(understood, version=version)
     else:
-        ranked = hybrid_ids(understood)
+        ranked = hybrid_ids(understood, version=version)
     rows = {
         r["pk"]: r
         for r in Product.objects.filter(pk__in=ranked, is_active=True).values(

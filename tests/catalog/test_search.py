@@ -189,3 +189,14 @@ def test_search_query_record_refuses_a_negative_count(shop):
         services.search_query_record(query="red", result_count=-1)
     assert not SearchQueryStat.objects.exists()
     assert services.search_query_record(query="  !! ", result_count=0) is None
+
+
+def test_operators_see_the_queries_that_found_nothing(client, shop):
+    from django.contrib.auth import get_user_model
+
+    services.search_query_record(query="submarine", result_count=0)
+    services.search_query_record(query="lantern", result_count=2)
+    admin = get_user_model().objects.create_superuser("root", "root@example.com", "a-long-Passphrase-9")
+    client.force_login(admin)
+    html = client.get("/admin/catalog/searchquerystat/", {"found": "no"}).content.decode()
+    assert "submarine" in html and "lantern" not in html
