@@ -148,7 +148,8 @@ def search(request):
     words = selectors.search_words(query)
     if words:
         search_made.send(sender=Product, request=request, query=query, result_count=result.count)
-        services.search_query_record(query=query, result_count=result.count)
+        # what was searched (the corrected words), so autocomplete never suggests a typo
+        services.search_query_record(query=result.understood.text, result_count=result.count)
     context = {
         "q": query,
         "page": page,

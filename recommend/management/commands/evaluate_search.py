@@ -78,8 +78,14 @@ class Command(BaseCommand):
 
         for mode in ("lexical", "semantic", "hybrid"):  # warm: embeddings index, vocabulary, model
             product_search_hybrid(query="warm up", mode=mode)
+
+        def plain(text):  # the full text alone, as search was before: no typo correction
+            return product_search_hybrid(query=text, mode="lexical", correct=False).ids
+
         reports = []
-        for name, search in [(m, run(m)) for m in ("lexical", "semantic", "hybrid")] + [("personalized", personalized)]:
+        methods = [(m, run(m)) for m in ("lexical", "semantic", "hybrid")]
+        methods += [("personalized", personalized), ("lexical, no correction", plain)]
+        for name, search in methods:
             if name == "personalized" and not customers:
                 continue
             search_query_cache_clear()  # every query's vector is computed in its run: latency as a first search
