@@ -115,7 +115,6 @@ def cart_get_or_create(*, customer: Customer | None, cart_id: int | None = None,
     return Cart.objects.create(session_key=session_key)
 
 
-@transaction.atomic
 def checkout_start(*, cart: Cart, customer: Customer) -> bool:
     """Record that this customer opened checkout with this cart (a
     `checkout_started` event, the funnel's fourth step), with the cart's line
@@ -134,6 +133,7 @@ def checkout_start(*, cart: Cart, customer: Customer) -> bool:
     return True
 
 
+@transaction.atomic
 def cart_add(*, cart: Cart, product_id: int, quantity: int) -> CartLine:
     """Add units of a product; the line's new quantity must be in stock."""
     _quantity_check(quantity)

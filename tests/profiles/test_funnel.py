@@ -136,3 +136,15 @@ def test_checkout_start_records_nothing_for_an_empty_cart(django_capture_on_comm
     with django_capture_on_commit_callbacks(execute=True):
         assert checkout_services.checkout_start(cart=cart, customer=customer) is False
     assert not Event.objects.filter(kind="checkout_started").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cart_add_still_runs_in_its_own_transaction():
+    # outside any test transaction, as a page calls it: its row lock needs its own atomic block
+    customer = customer_sign_up(username="eve", password="a-long-Passphrase-9")
+    cart = checkout_services.cart_get_or_create(customer=customer)
+    product = ProductFactory(price=Decimal("3.00"), stock=5)
+    line = checkout_services.cart_add(cart=cart, product_id=product.pk, quantity=2)
+    assert line.quantity == 2
+    assert checkout_services.checkout_start(cart=cart, customer=customer) is True
+    assert Event.objects.filter(kind="checkout_started", customer=customer).count() == 1
