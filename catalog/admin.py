@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db.models import Count
 
-from .models import Category, Product
+from .models import Category, Product, SearchQueryStat
 
 
 @admin.register(Category)
@@ -49,3 +49,32 @@ class ProductAdmin(admin.ModelAdmin):
     readonly_fields = ["units_sold", "first_sold_at", "created_at", "updated_at"]
     ordering = ["name"]
     list_per_page = 50
+
+
+class FoundNothingFilter(admin.SimpleListFilter):
+    title = "results"
+    parameter_name = "found"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Found nothing"), ("yes", "Found something")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(last_result_count=0)
+        if self.value() == "yes":
+            return queryset.filter(last_result_count__gt=0)
+        return queryset
+
+
+@admin.register(SearchQueryStat)
+class SearchQueryStatAdmin(admin.ModelAdmin):
+    """What shoppers search for; filter on 'found nothing' to see the queries the catalog fails."""
+
+    list_display = ["query", "count", "last_result_count", "last_searched_at"]
+    search_fields = ["query"]
+    ordering = ["-count", "query"]
+    list_filter = [FoundNothingFilter]
+    readonly_fields = ["query", "count", "last_result_count", "last_searched_at"]
+
+    def has_add_permission(self, request):
+        return False

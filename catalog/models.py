@@ -107,3 +107,20 @@ class Product(models.Model):
     @property
     def in_stock(self) -> bool:
         return self.is_active and self.stock > 0
+
+
+class SearchQueryStat(models.Model):
+    """What shoppers search for, normalised (lower-cased words): how often, and
+    how many results the latest search found. Feeds autocomplete ("popular
+    queries") and shows operators the queries that find nothing."""
+
+    query = models.CharField(max_length=200, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    last_result_count = models.PositiveIntegerField(default=0)
+    last_searched_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-count", "query"]
+
+    def __str__(self) -> str:
+        return f"{self.query} ({self.count})"

@@ -6,13 +6,10 @@ import re
 from collections.abc import Sequence
 from decimal import Decimal
 
-from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
 from .models import Category, Product
-
-MAX_QUERY_LENGTH = 200
-MAX_QUERY_WORDS = 8
+from .search import MAX_QUERY_LENGTH, MAX_QUERY_WORDS  # noqa: F401 (public)
 
 SORTS = {
     "popular": ("-units_sold", "name"),
@@ -113,40 +110,85 @@ def products_popular(*, limit: int = 12, in_stock_only: bool = True) -> list[Pro
 
 
 def search_words(query: str) -> list[str]:
-    """The words of a shopper's query, cut to a sane size (a 10,000-character
-    query is searched by its first words, never an error)."""
-    text = (query or "")[:MAX_QUERY_LENGTH]
-    return re.findall(r"\w+", text, flags=re.UNICODE)[:MAX_QUERY_WORDS]
+    """The words of a shopper's query, lower-cased and cut to a sane size (a
+    10,000-character query is searched by its first words, never an error)."""
+    from .search import query_words
+
+    return query_words(query)
 
 
 def product_search(*, query: str, queryset: QuerySet[Product] | None = None) -> QuerySet[Product]:
-    """Keyword search over product names (and category names).
+    """Keyword search over product names and category names (the lexical half
+    of product_search_hybrid): PostgreSQL full text or SQLite FTS5, every word
+    matching (spelling corrected, British/American alike, plurals stemmed),
+    ranked by relevance then popularity. An empty query finds nothing."""
+    from django.db.models import Case, IntegerField, When
 
-    PostgreSQL: full-text search (SearchVector/SearchQuery, English stemming),
-    ranked by relevance then popularity. Other databases (SQLite): every word
-    must occur in the name or the category name (icontains), ranked by popularity.
-    An empty query finds nothing.
-    """
+    from .search import lexical_ids, understand
+
     qs = queryset if queryset is not None else Product.objects.filter(is_active=True).select_related("category")
-    words = search_words(query)
-    if not words:
+    ids = lexical_ids(understand(query))
+    if not ids:
         return qs.none()
-    if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+    order = Case(*[When(pk=pid, then=i) for i, pid in enumerate(ids)], output_field=IntegerField())
+    return qs.filter(pk__in=ids).annotate(search_rank=order).order_by("search_rank")
 
-        vector = SearchVector("name", weight="A", config="english") + SearchVector(
-            "category__name", weight="B", config="english"
-        )
-        search_query = SearchQuery(" ".join(words), config="english", search_type="plain")
-        return (
-            qs.annotate(search=vector, rank=SearchRank(vector, search_query))
-            .filter(search=search_query)
-            .order_by("-rank", "-units_sold", "name")
-        )
-    condition = Q()
-    for word in words:
-        condition &= Q(name__icontains=word) | Q(category__name__icontains=word)
-    return qs.filter(condition).order_by("-units_sold", "name")
+
+def product_search_hybrid(
+    *,
+    query: str,
+    mode: str = "hybrid",
+    correct: bool = True,
+    category_id: int | None = None,
+    band: str | None = None,
+    colour: str | None = None,
+    min_price: Decimal | None = None,
+    max_price: Decimal | None = None,
+    sort: str | None = None,
+):
+    """Search that understands (catalog/search.py): mode "lexical", "semantic"
+    or "hybrid" (reciprocal-rank fusion of both); facet filters (category id,
+    price band key, colour); returns a catalog.search.SearchResult (ordered
+    product ids, facets with counts, the corrected query). ValueError for an
+    unknown mode."""
+    from .search import search
+
+    return search(
+        query=query,
+        mode=mode,
+        correct=correct,
+        category_id=category_id,
+        band=band,
+        colour=colour,
+        min_price=min_price,
+        max_price=max_price,
+        sort=sort,
+    )
+
+
+def products_in_order(*, product_ids: Sequence[int]) -> list[Product]:
+    """Active products with their category, in the order of the ids given."""
+    found = Product.objects.filter(pk__in=list(product_ids), is_active=True).select_related("category").in_bulk()
+    return [found[pid] for pid in product_ids if pid in found]
+
+
+def search_suggestions(*, prefix: str, limit: int = 8) -> list[dict]:
+    """Autocomplete: popular queries (that found something) and product names
+    for what the shopper has typed so far; [] under two letters."""
+    from .search import suggest
+
+    return suggest(prefix, limit=limit)
+
+
+def search_queries_popular(*, limit: int = 8) -> list[str]:
+    """The most searched queries that found products."""
+    from .models import SearchQueryStat
+
+    return list(
+        SearchQueryStat.objects.filter(last_result_count__gt=0)
+        .order_by("-count", "query")
+        .values_list("query", flat=True)[:limit]
+    )
 
 
 def products_for_recommender() -> list[tuple[str, str, str, Decimal, bool]]:
@@ -195,3 +237,11 @@ def product_ids_matching(
     if min_stock is not None:
         qs = qs.filter(stock__gte=min_stock)
     return list(qs.order_by().values_list("pk", flat=True))
+
+
+def search_query_cache_clear() -> None:
+    """Forget the sentence vectors of past queries (an evaluation measures
+    each search cold, as a first-time query is served)."""
+    from .search import _query_cache
+
+    _query_cache.clear()

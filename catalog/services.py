@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import F
 
 from .errors import InsufficientStock, ProductUnavailable
-from .models import Product
+from .models import Product, SearchQueryStat
 
 
 def product_restock(*, product_id: int, quantity: int) -> Product:
@@ -76,3 +76,27 @@ def stock_release(*, quantities: Mapping[int, int]) -> None:
             product.stock += quantity
             product.units_sold = max(0, product.units_sold - quantity)
             product.save(update_fields=["stock", "units_sold", "updated_at"])
+
+
+def search_query_record(*, query: str, result_count: int) -> SearchQueryStat | None:
+    """Count one search of this query (its words, lower-cased) and remember how
+    many results it found; None for a query without words."""
+    from django.utils import timezone
+
+    from .search import query_words
+
+    text = " ".join(query_words(query))[:200]
+    if not text:
+        return None
+    if result_count < 0:
+        raise ValueError("a result count is never negative")
+    now = timezone.now()
+    stat, created = SearchQueryStat.objects.get_or_create(
+        query=text, defaults={"count": 1, "last_result_count": result_count, "last_searched_at": now}
+    )
+    if not created:
+        SearchQueryStat.objects.filter(pk=stat.pk).update(
+            count=F("count") + 1, last_result_count=result_count, last_searched_at=now
+        )
+        stat.refresh_from_db()
+    return stat

@@ -9,4 +9,5 @@ urlpatterns = [
     path("products/<int:product_id>/image.svg", views.product_image, name="product_image"),
     path("products/<int:product_id>/<slug:slug>/", views.product_detail, name="product_slug"),
     path("search/", views.search, name="search"),
+    path("search/suggest/", views.search_suggest, name="search_suggest"),
 ]

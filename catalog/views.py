@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseNotModified
+from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from . import selectors
+from . import selectors, services
 from .forms import ProductFilterForm
 from .models import Category, Product
 from .signals import product_viewed, search_made
@@ -82,20 +82,93 @@ def product_image(request, product_id: int):
     return response
 
 
+def _facet_params(request) -> tuple[dict, list[str]]:
+    """The facet filters of the query string, parsed; unknown values are
+    dropped and said so (the search itself goes on)."""
+    from .search import COLOURS, PRICE_BAND_KEYS
+
+    out: dict = {"category_id": None, "band": None, "colour": None}
+    errors = []
+    raw = request.GET.get("category", "")
+    if raw:
+        if raw.isdigit() and selectors.category_exists(category_id=int(raw)):
+            out["category_id"] = int(raw)
+        else:
+            errors.append("That category does not exist; showing every category.")
+    raw = request.GET.get("band", "")
+    if raw:
+        if raw in PRICE_BAND_KEYS:
+            out["band"] = raw
+        else:
+            errors.append("Unknown price band; showing every price.")
+    raw = request.GET.get("colour", "")
+    if raw:
+        if raw in COLOURS:
+            out["colour"] = raw
+        else:
+            errors.append("Unknown colour; showing every colour.")
+    return out, errors
+
+
+def _facet_links(request, facets) -> dict:
+    """Per facet, its values with the link that toggles each."""
+    groups = {}
+    for name, values in (("category", facets.category), ("band", facets.price), ("colour", facets.colour)):
+        links = []
+        for v in values:
+            params = request.GET.copy()
+            params.pop("page", None)
+            if v.selected:
+                params.pop(name, None)
+            else:
+                params[name] = v.key
+            links.append({"value": v, "url": "?" + params.urlencode()})
+        groups[name] = links
+    return groups
+
+
 @require_GET
 def search(request):
     query = request.GET.get("q", "")
     form = ProductFilterForm(request.GET or None)
     filters = form.filters() if request.GET else {"sort": selectors.DEFAULT_SORT}
     sort = filters.pop("sort")
-    results = selectors.product_search(query=query, queryset=selectors.product_list(**filters))
-    if sort != selectors.DEFAULT_SORT:
-        results = results.order_by(*selectors.SORTS[sort])
-    page = _page(request, results)
-    if selectors.search_words(query):
-        search_made.send(sender=Product, request=request, query=query, result_count=page.paginator.count)
-    return render(
-        request,
-        "catalog/search.html",
-        {"q": query, "page": page, "form": form, "sort": sort, "query": _query_without_page(request)},
+    facet_filters, facet_errors = _facet_params(request)
+    correct = request.GET.get("spell") != "0"
+    result = selectors.product_search_hybrid(
+        query=query,
+        correct=correct,
+        sort=None if sort == selectors.DEFAULT_SORT else sort,
+        min_price=filters.get("min_price"),
+        max_price=filters.get("max_price"),
+        **facet_filters,
     )
+    page = _page(request, result.ids)
+    page.object_list = selectors.products_in_order(product_ids=list(page.object_list))
+    words = selectors.search_words(query)
+    if words:
+        search_made.send(sender=Product, request=request, query=query, result_count=result.count)
+        # what was searched (the corrected words), so autocomplete never suggests a typo
+        services.search_query_record(query=result.understood.text, result_count=result.count)
+    context = {
+        "q": query,
+        "page": page,
+        "form": form,
+        "sort": sort,
+        "query": _query_without_page(request),
+        "result": result,
+        "facets": _facet_links(request, result.facets),
+        "facet_errors": facet_errors,
+        "spell_off": not correct,
+    }
+    if words and not result.count:
+        context["popular_queries"] = selectors.search_queries_popular(limit=6)
+        context["popular_products"] = selectors.products_popular(limit=8)
+        context["categories"] = selectors.category_list()
+    return render(request, "catalog/search.html", context)
+
+
+@require_GET
+def search_suggest(request):
+    """Autocomplete for the header's search box: {"suggestions": [{kind, label, url}]}."""
+    return JsonResponse({"suggestions": selectors.search_suggestions(prefix=request.GET.get("q", ""), limit=8)})

@@ -115,6 +115,24 @@ def cart_get_or_create(*, customer: Customer | None, cart_id: int | None = None,
     return Cart.objects.create(session_key=session_key)
 
 
+def checkout_start(*, cart: Cart, customer: Customer) -> bool:
+    """Record that this customer opened checkout with this cart (a
+    `checkout_started` event, the funnel's fourth step), with the cart's line
+    and unit counts. False, recording nothing, for an empty cart or a cart
+    that is not the customer's."""
+    lines = list(cart.lines.all())
+    if not lines or (cart.customer_id is not None and cart.customer_id != customer.pk):
+        return False
+    _after_commit(
+        event_record,
+        kind="checkout_started",
+        customer=customer,
+        session_key=cart.session_key,
+        data={"cart": cart.pk, "lines": len(lines), "units": sum(line.quantity for line in lines)},
+    )
+    return True
+
+
 @transaction.atomic
 def cart_add(*, cart: Cart, product_id: int, quantity: int) -> CartLine:
     """Add units of a product; the line's new quantity must be in stock."""

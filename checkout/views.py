@@ -121,6 +121,7 @@ def checkout(request):
         if not selectors.cart_lines(cart=cart):
             messages.error(request, "Your cart is empty.")
             return redirect("checkout:cart")
+        services.checkout_start(cart=cart, customer=customer)
         form = CheckoutForm(
             initial={
                 "email": request.user.email,

@@ -131,6 +131,55 @@ class EventAdmin(admin.ModelAdmin):
     list_select_related = ["customer", "product"]
     show_full_result_count = False
 
+    def get_urls(self):
+        return [
+            path("funnel/", self.admin_site.admin_view(self.funnel_view), name="profiles_event_funnel"),
+            *super().get_urls(),
+        ]
+
+    def funnel_view(self, request):
+        """The shopping funnel of the last ?days= days (30; 1 to 3660), with charts."""
+        import base64
+        import datetime as dt
+
+        from django.utils import timezone
+
+        from .funnel import funnel_chart_png
+
+        raw = request.GET.get("days", "30")
+        error = ""
+        days = int(raw) if raw.isdigit() and 1 <= int(raw) <= 3660 else None
+        if days is None:
+            error, days = "Days must be a whole number from 1 to 3660; showing 30.", 30
+        until = timezone.now()
+        result = selectors.funnel_report(since=until - dt.timedelta(days=days), until=until)
+        chart = base64.b64encode(funnel_chart_png(result)).decode() if result.sessions else ""
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Shopping funnel",
+            "opts": self.model._meta,
+            "days": days,
+            "error": error,
+            "result": result,
+            "steps": result.steps.to_dict("records"),
+            "tables": [
+                (label, dim, result.by[dim].to_dict("records"))
+                for label, dim in (
+                    ("Segment", "segment"),
+                    ("Country", "country"),
+                    ("Entry page", "entry"),
+                    ("Day", "day"),
+                )
+            ],
+            "chart": chart,
+            "ttp_median_min": None
+            if result.time_to_purchase_median_s is None
+            else result.time_to_purchase_median_s / 60,
+            "ttp_p95_min": None if result.time_to_purchase_p95_s is None else result.time_to_purchase_p95_s / 60,
+            "changelist_url": reverse("admin:profiles_event_changelist"),
+        }
+        return TemplateResponse(request, "admin/profiles/event/funnel.html", context)
+
 
 @admin.register(Portrait)
 class PortraitAdmin(_NamedHabits, admin.ModelAdmin):

@@ -36,6 +36,7 @@ class Event(models.Model):
         REC_CLICK = "rec_click", "Recommendation clicked"
         COUPON_USED = "coupon_used", "Coupon used"
         EXPOSURE = "exposure", "Experiment exposure"
+        CHECKOUT_STARTED = "checkout_started", "Checkout started"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="events")

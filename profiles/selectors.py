@@ -675,3 +675,41 @@ def customer_get(*, customer_id: int) -> Customer:
 
 def customer_user(*, customer_id: int):
     return Customer.objects.select_related("user").get(pk=customer_id).user
+
+
+FUNNEL_KINDS = [k for k in Event.Kind.values if k != Event.Kind.COUPON_USED]
+
+
+def funnel_report(*, since: dt.datetime | None = None, until: dt.datetime | None = None, gap_minutes: float = 30):
+    """The shopping funnel (profiles/funnel.py) of the events in [since, until):
+    sessions → product views → add to cart → checkout started → order, with
+    step conversion and drop-off, by day, segment, country and entry page, and
+    the time to purchase (median, p95). Returns a profiles.funnel.FunnelResult.
+    ValueError when since is not before until."""
+    from .funnel import funnel_compute
+
+    if since is not None and until is not None and since >= until:
+        raise ValueError("the funnel's start must be before its end")
+    qs = Event.objects.filter(kind__in=FUNNEL_KINDS).filter(Q(customer__isnull=False) | ~Q(session_key=""))
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    if until is not None:
+        qs = qs.filter(created_at__lt=until)
+    rows = list(qs.order_by().values_list("customer_id", "session_key", "created_at", "kind", "data__page"))
+    customers = {r[0] for r in rows if r[0] is not None}
+    segments = dict(Portrait.objects.filter(customer_id__in=customers).values_list("customer_id", "segment"))
+    countries = dict(Customer.objects.filter(pk__in=customers).values_list("pk", "country"))
+    frame = pd.DataFrame(
+        {
+            "owner": [f"c{c}" if c is not None else f"s{k}" for c, k, *_ in rows],
+            "ts": pd.to_datetime([r[2] for r in rows], utc=True).tz_convert(None),
+            "kind": [r[3] for r in rows],
+            "page": [r[4] if isinstance(r[4], str) else "" for r in rows],
+            "segment": [
+                SEGMENT_LABELS.get(segments.get(c), segments.get(c) or "No portrait") if c is not None else "Anonymous"
+                for c, *_ in rows
+            ],
+            "country": [(countries.get(c) or "Unknown") if c is not None else "Unknown" for c, *_ in rows],
+        }
+    )
+    return funnel_compute(frame, gap_minutes=gap_minutes)

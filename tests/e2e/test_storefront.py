@@ -87,8 +87,8 @@ def test_shopper_browses_home_category_product_and_search(page, screenshot, smal
     assert page.get_by_role("button", name="Add to cart").is_disabled()
 
     # Search from the header box
-    page.get_by_role("searchbox", name="Search products").fill("heart")
-    page.get_by_role("searchbox", name="Search products").press("Enter")
+    page.get_by_role("combobox", name="Search products").fill("heart")
+    page.get_by_role("combobox", name="Search products").press("Enter")
     page.wait_for_url("**/search/?q=heart")
     assert page.get_by_test_id("result-count").inner_text() == "2 products found"
     found = page.get_by_test_id("product-card").all_inner_texts()
