@@ -182,6 +182,7 @@ class PageState:
         self._country = country
         self._history: list[HistoryEvent] | None = None
         self._latest: int | None = None
+        self._latest_purchase: int | None = None
         self._versions: dict[str, str] | None = None
         self._paths: dict[str, str] = {}
         self._versions_key: str | None = None
@@ -221,6 +222,16 @@ class PageState:
                 customer_id=self.shopper.customer_id, session_key=self.shopper.session_key
             )
         return self._latest
+
+    @property
+    def latest_purchase_id(self) -> int:
+        """Id of the shopper's newest purchase event (0 when none): the key of
+        what only purchases change."""
+        if self._latest_purchase is None:
+            self._latest_purchase = profiles_selectors.shopper_latest_event_id(
+                customer_id=self.shopper.customer_id, session_key=self.shopper.session_key, kinds=("purchase",)
+            )
+        return self._latest_purchase
 
     @property
     def has_history(self) -> bool:
@@ -584,10 +595,7 @@ def _base_scores(state: PageState, live: LiveModel) -> np.ndarray | None:
     purchase or RECOMMEND_CACHE_SECONDS, not once per page view; what they
     viewed since is the live session part. The cache holds the top
     BASE_CANDIDATES items; the rest score just below them."""
-    latest_purchase = profiles_selectors.shopper_latest_event_id(
-        customer_id=state.shopper.customer_id, session_key=state.shopper.session_key, kinds=("purchase",)
-    )
-    key = f"rec:1:base:{state.owner_key}:{latest_purchase}:{live.name}={live.version}"
+    key = f"rec:1:base:{state.owner_key}:{state.latest_purchase_id}:{live.name}={live.version}"
     cached = _cache_get(key)
     if cached is None:
         history = state.history_for(live)
@@ -906,7 +914,12 @@ def _candidate_key(state: PageState, slot: str, ctx: Mapping[str, Any], k: int) 
     "for you" list), the shopper and their latest event for personal slots, the
     page's product or cart, k, and the active model versions."""
     owner = "*"
-    if slot in PERSONAL:
+    if slot == "home_buy_again":  # the shopper's purchases only: a view leaves it as it is
+        owner = f"{state.owner_key}:p{state.latest_purchase_id}"
+    elif slot == "home_because_viewed":  # the neighbours of one product, shared by all who viewed it last
+        viewed = [e.product_id for e in state.history if e.kind in ("view", "rec_click")]
+        owner = f"v{viewed[-1] if viewed else 0}"
+    elif slot in PERSONAL:
         owner = f"{state.owner_key}:{state.latest_event_id}:{hashlib.md5(state.country.encode()).hexdigest()[:8]}"
     variant_model = (ctx.get("variant") or {}).get("model")
     slot_key = "for_you" if slot in ("home_for_you", "search_for_you") else slot
