@@ -33,9 +33,12 @@ def slice_customers(n: int = 350) -> list[int]:
 
 @pytest.fixture
 def real_shop(transactional_db, settings, tmp_path):
+    from django.core.cache import cache
+
     from recommend import services, serving
     from recommend.selectors import active_model_cache_clear
 
+    cache.clear()  # lists cached by earlier tests name products of their own databases
     settings.ARTIFACTS_DIR = tmp_path / "artifacts"
     real_data.load(customer_ids=slice_customers())
     versions = services.model_version_train(models=MODELS, force=True)
