@@ -1,8 +1,8 @@
 """manage.py train_serving_models [--if-missing] [--device auto|cpu|cuda]
 
 Trains the models the pages serve (SERVING_MODELS in recommend/serving.py:
-popularity, trending, repeat purchase, item-kNN, the two content models and
-the hybrid) in this process, with progress bars. `--if-missing` trains only
+popularity, trending, repeat purchase, item-kNN, basket co-occurrence, the
+two content models and the hybrid) in this process, with progress bars. `--if-missing` trains only
 those without an active version, and nothing when all have one: what the
 first run of scripts/run.sh uses so that a newcomer's shop is personal. The
 full `manage.py retrain` (every model) stays the documented command."""
