@@ -163,21 +163,24 @@ def main() -> None:
                 shoppers[0].get(server, "/")
                 shoppers[0].get(server, products[0])
 
-        def visit(shopper: Shopper, n: int, phase: str) -> None:
+        def visit(shopper: Shopper, n: int, phase: str, into: dict[str, list[float]], think: float = 0.0, rng=None):
+            """Home then the n-th product page, on both servers, timed into `into`."""
             path = products[n % len(products)]
             for server in ("on", "off"):
                 for page, url in (("home", "/"), ("product", path)):
-                    times.setdefault(f"{phase} {page} {server}", []).append(shopper.get(server, url))
+                    if think:
+                        time.sleep(rng.expovariate(1 / think))
+                    into.setdefault(f"{phase} {page} {server}", []).append(shopper.get(server, url))
                     if server == "on" and shopper.slots_ms is not None:
-                        times.setdefault(f"{phase} {page} slots", []).append(shopper.slots_ms)
+                        into.setdefault(f"{phase} {page} slots", []).append(shopper.slots_ms)
 
         cache.clear()
         for i, shopper in enumerate(shoppers):
-            visit(shopper, i + 1, "cold, 1 client")
+            visit(shopper, i + 1, "cold, 1 client", times)
         print("cold done", file=sys.stderr)
         for r in range(args.rounds):
             for i, shopper in enumerate(shoppers):
-                visit(shopper, r * 7 + i + 2, "warm, 1 client")
+                visit(shopper, r * 7 + i + 2, "warm, 1 client", times)
         print("1 client done", file=sys.stderr)
 
         lock = threading.Lock()
@@ -200,14 +203,7 @@ def main() -> None:
                         if not queue:
                             break
                         shopper, n = queue.pop()
-                    path = products[n % len(products)]
-                    for server in ("on", "off"):
-                        for page, url in (("home", "/"), ("product", path)):
-                            if think:
-                                time.sleep(rng.expovariate(1 / think))
-                            local.setdefault(f"{phase} {page} {server}", []).append(shopper.get(server, url))
-                            if server == "on" and shopper.slots_ms is not None:
-                                local.setdefault(f"{phase} {page} slots", []).append(shopper.slots_ms)
+                    visit(shopper, n, phase, local, think, rng)
                 with lock:
                     for k, v in local.items():
                         times.setdefault(k, []).extend(v)

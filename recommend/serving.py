@@ -642,12 +642,14 @@ def _gen_for_you(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
     return live.name, live.version, "", _personal_reasons(state, _indices_to_products(live, idx, values))
 
 
-def _gen_product_for_you(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
+def _product_page_has_history(state: PageState) -> bool:
     """ "Picked for you" on a product page: the page's own product is in the
     history already (its view was recorded first), so it needs one more item."""
-    if len({e.product_id for e in state.history}) < 2:
-        return None
-    return _gen_for_you(state, ctx, k)
+    return len({e.product_id for e in state.history}) >= 2
+
+
+def _gen_product_for_you(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
+    return _gen_for_you(state, ctx, k) if _product_page_has_history(state) else None
 
 
 def _gen_because_viewed(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
@@ -975,10 +977,9 @@ def _latest_for_you(state: PageState, k: int):
     next page (recommend.middleware). Every product page records a view, so a
     list keyed by the latest event would be made on every product page; this
     way the page pays a cache read. Made now when the shopper has none yet."""
-    if len({e.product_id for e in state.history}) < 2:
-        return None  # the page's own product is in the history already: it needs one more
-    key = _latest_key(state, k)
-    stored = state.candidates.get(key) or _cache_get(key)
+    if not _product_page_has_history(state):
+        return None
+    stored = _cache_get(_latest_key(state, k))
     if stored is None:
         return _candidates(state, "home_for_you", {}, k)
     event_id, generated = stored
