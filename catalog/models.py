@@ -37,6 +37,13 @@ class Category(models.Model):
 LOW_STOCK = 10  # fewer units than this read "only N left"
 
 
+def product_url(pk: int, slug: str) -> str:
+    """A product page's address (with its slug when it has one)."""
+    if slug:
+        return reverse("catalog:product_slug", args=[pk, slug])
+    return reverse("catalog:product", args=[pk])
+
+
 class Product(models.Model):
     stock_code = models.CharField(max_length=20, unique=True)
     name = models.CharField(max_length=255)
@@ -71,9 +78,7 @@ class Product(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        if self.slug:
-            return reverse("catalog:product_slug", args=[self.pk, self.slug])
-        return reverse("catalog:product", args=[self.pk])
+        return product_url(self.pk, self.slug)
 
     @property
     def display_name(self) -> str:

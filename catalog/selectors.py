@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import ClassVar
 
 from django.db.models import Count, Q, QuerySet
 
-from .models import Category, Product
+from .models import Category, Product, product_url
+from .naming import display_name
 from .search import MAX_QUERY_LENGTH, MAX_QUERY_WORDS  # noqa: F401 (public)
 
 SORTS = {
@@ -209,6 +212,46 @@ def products_by_ids(*, product_ids: list[int]) -> dict[int, Product]:
     if not product_ids:
         return {}
     return {p.pk: p for p in Product.objects.filter(pk__in=product_ids)}
+
+
+@dataclass(frozen=True, slots=True)
+class ProductCard:
+    """What a product card and the recommendation rules read of a product, from
+    one light row (no model instance): the pages' recommendation slots show a
+    few of the hundred candidates they look at, so they read these."""
+
+    pk: int
+    name: str
+    slug: str
+    price: Decimal
+    stock: int
+    is_active: bool
+    category_id: int
+
+    COLUMNS: ClassVar[tuple[str, ...]] = ("id", "name", "slug", "price", "stock", "is_active", "category_id")
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+    @property
+    def in_stock(self) -> bool:
+        return self.is_active and self.stock > 0
+
+    @property
+    def display_name(self) -> str:
+        return display_name(self.name)
+
+    def get_absolute_url(self) -> str:
+        return product_url(self.pk, self.slug)
+
+
+def product_cards(*, product_ids: Sequence[int]) -> dict[int, ProductCard]:
+    """Products by id as ProductCard rows; ids without a product are left out."""
+    if not product_ids:
+        return {}
+    rows = Product.objects.filter(pk__in=product_ids).order_by().values_list(*ProductCard.COLUMNS)
+    return {row[0]: ProductCard(*row) for row in rows}
 
 
 def product_ids_matching(

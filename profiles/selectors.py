@@ -388,35 +388,68 @@ def history_cache_key(*, customer_id: int | None, session_key: str = "") -> str:
     return f"profiles:history:1:{owner}"
 
 
-def shopper_history(*, customer_id: int | None, session_key: str = "", limit: int = 500) -> list[HistoryEvent]:
-    """The shopper's newest `limit` taste events (TASTE_EVENT_KINDS), oldest
-    first: a customer's own (their anonymous session's events were attached at
-    login), or an anonymous session's. Empty for nobody.
+# the kinds whose newest event keys a shopper's cached recommendations
+KEY_EVENT_KINDS = (*TASTE_EVENT_KINDS, Event.Kind.SEARCH, Event.Kind.REMOVE_FROM_CART)
 
-    Read incrementally: the history is cached (Django's cache) with the
-    highest event id it holds, and a later read fetches only the events
-    written since (one indexed query, usually one row), so a page view does
-    not re-read hundreds of purchases. Events are only ever added, except by
-    the services that rewrite them, which drop the cache. Without a cache
-    server it is read whole."""
+
+@dataclass(frozen=True)
+class Activity:
+    """What serving reads of a shopper on every page: the taste history and the
+    two ids its caches are keyed by."""
+
+    history: list[HistoryEvent]  # newest `limit` taste events, oldest first
+    latest_event_id: int  # newest KEY_EVENT_KINDS event (0 when none)
+    latest_purchase_id: int  # newest purchase event (0 when none)
+
+
+def shopper_activity(*, customer_id: int | None, session_key: str = "", limit: int = 500) -> Activity:
+    """The shopper's history (TASTE_EVENT_KINDS with a product, newest `limit`,
+    oldest first) and the ids of their newest key event and newest purchase: a
+    customer's own (their anonymous session's events were attached at login),
+    or an anonymous session's. Empty for nobody.
+
+    Read incrementally, in one query a page: the whole is cached (Django's
+    cache) with the highest event id it has seen, and a later read fetches only
+    the key events written since (one indexed query, usually no row), so a page
+    view neither re-reads hundreds of purchases nor asks for the newest ids
+    apart. Events are only ever added, except by the services that rewrite
+    them, which drop the cache. Without a cache server it is read whole."""
     owner = _owner_filter(customer_id=customer_id, session_key=session_key)
     if owner is None:
-        return []
-    events = Event.objects.filter(owner, kind__in=TASTE_EVENT_KINDS, product__isnull=False)
+        return Activity([], 0, 0)
     key = history_cache_key(customer_id=customer_id, session_key=session_key)
     cached = _cache_call(cache.get, key)
-    if cached is not None and cached[0] == limit:
-        _, last_id, rows = cached
-        new = list(events.filter(id__gt=last_id).order_by().values_list(*HistoryEvent.COLUMNS))
+    if cached is not None and len(cached) == 5 and cached[0] == limit:
+        _, last_id, rows, latest, latest_purchase = cached
+        new = list(
+            Event.objects.filter(owner, kind__in=KEY_EVENT_KINDS, id__gt=last_id)
+            .order_by()
+            .values_list(*HistoryEvent.COLUMNS)
+        )
         if not new:
-            return [HistoryEvent(*r) for r in rows]
-        rows = sorted([*rows, *new], key=lambda r: (r[5], r[0]))[-limit:]
-        last_id = max(last_id, *(r[0] for r in new))
+            return Activity([HistoryEvent(*r) for r in rows], latest, latest_purchase)
+        last_id = latest = max(last_id, *(r[0] for r in new))
+        purchases = [r[0] for r in new if r[2] == Event.Kind.PURCHASE]
+        latest_purchase = max(latest_purchase, *purchases) if purchases else latest_purchase
+        taste = [r for r in new if r[2] in TASTE_EVENT_KINDS and r[1] is not None]
+        if taste:
+            rows = sorted([*rows, *taste], key=lambda r: (r[5], r[0]))[-limit:]
     else:
+        events = Event.objects.filter(owner, kind__in=TASTE_EVENT_KINDS, product__isnull=False)
         rows = list(events.order_by("-created_at", "-id").values_list(*HistoryEvent.COLUMNS)[:limit])[::-1]
-        last_id = max((r[0] for r in rows), default=0)
-    _cache_call(cache.set, key, (limit, last_id, rows), HISTORY_CACHE_SECONDS)
-    return [HistoryEvent(*r) for r in rows]
+        ids = Event.objects.filter(owner).aggregate(
+            latest=models_max("id", filter=Q(kind__in=KEY_EVENT_KINDS)),
+            purchase=models_max("id", filter=Q(kind=Event.Kind.PURCHASE)),
+        )
+        latest, latest_purchase = int(ids["latest"] or 0), int(ids["purchase"] or 0)
+        last_id = latest
+    _cache_call(cache.set, key, (limit, last_id, rows, latest, latest_purchase), HISTORY_CACHE_SECONDS)
+    return Activity([HistoryEvent(*r) for r in rows], latest, latest_purchase)
+
+
+def shopper_history(*, customer_id: int | None, session_key: str = "", limit: int = 500) -> list[HistoryEvent]:
+    """The shopper's newest `limit` taste events, oldest first (shopper_activity)."""
+    return shopper_activity(customer_id=customer_id, session_key=session_key, limit=limit).history
 
 
 def _cache_call(fn, *args):
@@ -438,7 +471,7 @@ def shopper_latest_event_id(
     owner = _owner_filter(customer_id=customer_id, session_key=session_key)
     if owner is None:
         return 0
-    kinds = kinds or (*TASTE_EVENT_KINDS, Event.Kind.SEARCH, Event.Kind.REMOVE_FROM_CART)
+    kinds = kinds or KEY_EVENT_KINDS
     row = Event.objects.filter(owner, kind__in=kinds).order_by("-id").values_list("id", flat=True).first()
     return int(row or 0)
 

@@ -34,18 +34,48 @@ from .rules import setting
 SALT = "recommend.click"
 
 
+_signer = signing.Signer(salt=SALT)
+
+
 def click_token(*, product_id: int, slot: str, position: int, model: str, version: str) -> str:
-    return signing.dumps(
-        {"p": product_id, "s": slot, "i": position, "m": model, "v": version}, salt=SALT, compress=True
-    )
+    """A signed "product.position.slot.model.version" (an HMAC, no JSON nor
+    compression: a page signs two dozen of these)."""
+    for name, value in (("slot", slot), ("model", model)):
+        if "." in value or ":" in value:
+            raise ValueError(f"a recommendation {name} has no '.' or ':' ({value!r})")
+    return _signer.sign(f"{int(product_id)}.{int(position)}.{slot}.{model}.{version}")
 
 
 def click_url(**kwargs: Any) -> str:
-    return reverse("recommend:click", args=[click_token(**kwargs)])
+    return click_path(click_token(**kwargs))
+
+
+def click_path(token: str) -> str:
+    """/r/<token>/ without a reverse() per link (the prefix is resolved once)."""
+    global _click_prefix
+    if _click_prefix is None:
+        _click_prefix = reverse("recommend:click", args=["TOKEN"]).rsplit("TOKEN", 1)[0]
+    return f"{_click_prefix}{token}/"
+
+
+_click_prefix: str | None = None
 
 
 def click_read(token: str) -> dict[str, Any]:
-    """The click a token describes; signing.BadSignature (a ValueError) when forged."""
+    """The click a token describes; signing.BadSignature (a ValueError) when
+    forged. Tokens of the earlier JSON form (links already sent) still read."""
+    if token.count(":") == 1:
+        parts = _signer.unsign(token).split(".", 4)
+        if len(parts) != 5 or not parts[0].isdigit() or not parts[1].isdigit():
+            raise signing.BadSignature("not a recommendation link")
+        product, position, slot, model, version = parts
+        return {
+            "product_id": int(product),
+            "slot": slot[:40],
+            "position": int(position),
+            "model": model,
+            "version": version,
+        }
     data = signing.loads(token, salt=SALT)
     if not isinstance(data, dict) or not isinstance(data.get("p"), int):
         raise signing.BadSignature("not a recommendation link")

@@ -41,8 +41,11 @@ def apply_rules(
     seen: set[int] | None = None,
     exclude: Iterable[int] = (),
     muted: set[int] | None = None,
+    fill: bool = True,
 ) -> list[tuple[Any, Candidate]]:
-    """The first `n` candidates that pass every rule, as (product, candidate)."""
+    """The first `n` candidates that pass every rule, as (product, candidate).
+    fill=False: no filling in past the category cap (a caller reading the
+    candidates a prefix at a time asks so, to know whether the prefix was enough)."""
     in_stock_only = setting("RECOMMEND_IN_STOCK_ONLY", True)
     unique = setting("RECOMMEND_UNIQUE_PER_PAGE", True)
     exclude_viewed = setting("RECOMMEND_EXCLUDE_VIEWED_PRODUCT", True)
@@ -77,7 +80,7 @@ def apply_rules(
             chosen.append(pair)
             if len(chosen) == n:
                 break
-        if len(chosen) < n:  # too few categories: a short list helps nobody, fill in score order
+        if len(chosen) < n and fill:  # too few categories: a short list helps nobody, fill in score order
             chosen.extend(skipped[: n - len(chosen)])
             order = {id(pair): i for i, pair in enumerate(passing)}
             chosen.sort(key=lambda pair: order[id(pair)])

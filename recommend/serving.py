@@ -84,7 +84,7 @@ def log_once_reset() -> None:
 # ---------------------------------------------------------------------------
 @dataclass
 class ServedItem:
-    product: Any
+    product: Any  # a catalog.selectors.ProductCard: pk, name, slug, price, stock, category_id, get_absolute_url()
     score: float
     reason: str
     position: int
@@ -205,22 +205,29 @@ class PageState:
             return f"c{self.shopper.customer_id}"
         return f"s{self.shopper.session_key}" if self.shopper.session_key else "nobody"
 
+    def _activity(self) -> None:
+        """History and the newest ids in one read (profiles.selectors.shopper_activity)."""
+        activity = profiles_selectors.shopper_activity(
+            customer_id=self.shopper.customer_id,
+            session_key=self.shopper.session_key,
+            limit=int(setting("RECOMMEND_HISTORY_LIMIT", 500)),
+        )
+        self._history = activity.history
+        self._latest = activity.latest_event_id
+        self._latest_purchase = activity.latest_purchase_id
+
     @property
     def history(self) -> list[HistoryEvent]:
         if self._history is None:
-            self._history = profiles_selectors.shopper_history(
-                customer_id=self.shopper.customer_id,
-                session_key=self.shopper.session_key,
-                limit=int(setting("RECOMMEND_HISTORY_LIMIT", 500)),
-            )
+            self._activity()
         return self._history
 
     @property
     def latest_event_id(self) -> int:
+        """Id of the shopper's newest taste, search or cart-removal event (0 when
+        none): the key of their personal lists."""
         if self._latest is None:
-            self._latest = profiles_selectors.shopper_latest_event_id(
-                customer_id=self.shopper.customer_id, session_key=self.shopper.session_key
-            )
+            self._activity()
         return self._latest
 
     @property
@@ -228,9 +235,7 @@ class PageState:
         """Id of the shopper's newest purchase event (0 when none): the key of
         what only purchases change."""
         if self._latest_purchase is None:
-            self._latest_purchase = profiles_selectors.shopper_latest_event_id(
-                customer_id=self.shopper.customer_id, session_key=self.shopper.session_key, kinds=("purchase",)
-            )
+            self._activity()
         return self._latest_purchase
 
     @property
@@ -300,7 +305,7 @@ class PageState:
     def products(self, ids) -> dict[int, Any]:
         missing = [int(i) for i in ids if int(i) not in self._products]
         if missing:
-            self._products.update(catalog_selectors.products_by_ids(product_ids=missing))
+            self._products.update(catalog_selectors.product_cards(product_ids=missing))
         return {int(i): self._products[int(i)] for i in ids if int(i) in self._products}
 
     def history_for(self, live: LiveModel, *, kinds: tuple[str, ...] | None = None, extra: list[int] = ()) -> History:
@@ -1014,6 +1019,29 @@ def _slot_variant(*, slot: str, shopper: Shopper) -> dict[str, Any]:
         return {}
 
 
+def _first_look(n: int) -> int:
+    """How many of a slot's candidates are read first: most slots fill from
+    these, and a slot that does not reads the rest (`_choose`)."""
+    return 3 * n + 6
+
+
+def _choose(state: PageState, cands: list[Candidate], *, n: int, exclude: list[int]) -> list[tuple[Any, Candidate]]:
+    """apply_rules over the candidates, reading the products of a prefix first
+    and of the rest only when the prefix does not fill the slot: the rules take
+    candidates in order and stop at `n`, so a prefix that yields `n` gives what
+    the whole list would, at a fraction of the reads."""
+    prefix = min(len(cands), _first_look(n))
+    while True:
+        whole = prefix >= len(cands)
+        products = state.products([c.product_id for c in cands[:prefix]])
+        trial = set(state.seen)
+        chosen = apply_rules(cands[:prefix], products, n=n, seen=trial, exclude=exclude, muted=state.muted, fill=whole)
+        if len(chosen) >= n or whole:
+            state.seen.update(trial)
+            return chosen
+        prefix = len(cands)
+
+
 def recommendations_for(*, slot: str, shopper: Shopper, context: Mapping[str, Any] | None = None) -> Served | None:
     """The products one slot shows to this shopper now, with reasons, model and version.
 
@@ -1042,15 +1070,12 @@ def recommendations_for(*, slot: str, shopper: Shopper, context: Mapping[str, An
         return None
     model, version, title, rows = generated
     cands = [Candidate(p, s, r) for p, s, r in rows]
-    products = state.products([c.product_id for c in cands])
     exclude = [ctx["product"].pk] if ctx.get("product") is not None else []
     exclude += [p.pk for p in ctx.get("products") or []]
-    chosen = apply_rules(cands, products, n=n, seen=state.seen, exclude=exclude, muted=state.muted)
+    chosen = _choose(state, cands, n=n, exclude=exclude)
     if not chosen and model != FALLBACK_MODEL and slot in ("home_for_you", "home_trending", "confirmation_more"):
-        fallback = _fallback_generated(state, k)
-        model, version, title, cands = fallback
-        products = state.products([c.product_id for c in cands])
-        chosen = apply_rules(cands, products, n=n, seen=state.seen, exclude=exclude, muted=state.muted)
+        model, version, title, cands = _fallback_generated(state, k)
+        chosen = _choose(state, cands, n=n, exclude=exclude)
     items = [
         ServedItem(product=p, score=c.score, reason=c.reason, position=i) for i, (p, c) in enumerate(chosen, start=1)
     ]
@@ -1071,8 +1096,9 @@ def page_recommendations(*, page: str, shopper: Shopper, context: Mapping[str, A
     state.candidates.update(_cache_get_many([key for key in keys if key not in state.candidates]))
     ids = []
     for slot, c in contexts.items():
-        generated = _candidates(state, slot, c, _slot_n_k(slot, c)[1])
-        ids += [row[0] for row in generated[3]] if generated else []
+        n, k = _slot_n_k(slot, c)
+        generated = _candidates(state, slot, c, k)
+        ids += [row[0] for row in generated[3][: _first_look(n)]] if generated else []
     state.products(ids)
     out = []
     for slot in PAGES[page]:

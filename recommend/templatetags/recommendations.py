@@ -17,10 +17,15 @@ click URL. A failure here never breaks the page: it renders without the slot.
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections import OrderedDict
 
 from django import template
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.safestring import mark_safe
 
 from profiles.selectors import shopper_from_request
 
@@ -54,6 +59,70 @@ def _products(value) -> list:
     return out
 
 
+def _impressions_record(state: serving.PageState, served: list, page: str) -> None:
+    try:
+        attribution.impressions_record(shopper=state.shopper, served=served, page=page)
+    except Exception:  # noqa: BLE001 - after the response: logged, the page was served
+        serving.log_once(f"impressions:{page}", "recommendations: recording impressions failed", exc_info=True)
+
+
+_image_path_template: str | None = None
+
+
+def _image_path() -> str:
+    """The product picture's path with "{}" for the product id (one reverse() a process)."""
+    global _image_path_template
+    if _image_path_template is None:
+        head, tail = reverse("catalog:product_image", args=[987654321]).rsplit("987654321", 1)
+        _image_path_template = (
+            head.replace("{", "{{").replace("}", "}}") + "{}" + tail.replace("{", "{{").replace("}", "}}")
+        )
+    return _image_path_template
+
+
+# pages whose slot HTML depends on the request itself (add-to-cart forms)
+UNCACHED_PAGES = ("cart", "checkout")
+_HTML_CACHE_SIZE = 4096
+_html_cache: OrderedDict[tuple, str] = OrderedDict()
+_html_lock = threading.Lock()
+
+
+def slot_html_cache_clear() -> None:
+    with _html_lock:
+        _html_cache.clear()
+
+
+def _slot_html(slot: dict, page: str, request) -> str:
+    """One slot's HTML, kept in the process by everything it shows: the same
+    slot with the same cards (the product page's item lists are the same for
+    every shopper; a shopper's own lists until their next event) is rendered
+    once, not on every page."""
+    s = slot["served"]
+    key = (
+        page,
+        translation.get_language(),
+        s.slot,
+        s.title,
+        s.model,
+        s.model_version,
+        tuple(
+            (i["product"].pk, i["product"].category_id, i["title"], str(i["product"].price), i["reason"], i["url"])
+            for i in slot["items"]
+        ),
+    )
+    with _html_lock:
+        html = _html_cache.get(key)
+        if html is not None:
+            _html_cache.move_to_end(key)
+            return html
+    html = render_to_string("recommend/_slots.html", {"slots": [slot], "page": page}, request=request)
+    with _html_lock:
+        _html_cache[key] = html
+        while len(_html_cache) > _HTML_CACHE_SIZE:
+            _html_cache.popitem(last=False)
+    return html
+
+
 @register.simple_tag(takes_context=True)
 def recommendations(context, page: str, product=None, products=None, n=None):
     request = context.get("request")
@@ -69,12 +138,18 @@ def recommendations(context, page: str, product=None, products=None, n=None):
         served = serving.page_recommendations(page=page, shopper=state.shopper, context=ctx)
         if not served:
             return ""
-        attribution.impressions_record(shopper=state.shopper, served=served, page=page)
+        if state.defer:  # a rendered page: written after its response (recommend.middleware)
+            state.after.append(lambda: _impressions_record(state, served, page))
+        else:
+            attribution.impressions_record(shopper=state.shopper, served=served, page=page)
+        image = _image_path()
         slots = []
         for s in served:
             items = [
                 {
                     "product": i.product,
+                    "title": i.product.name.title(),
+                    "image": image.format(i.product.pk),
                     "reason": i.reason,
                     "position": i.position,
                     "url": attribution.click_url(
@@ -88,7 +163,9 @@ def recommendations(context, page: str, product=None, products=None, n=None):
                 for i in s.items
             ]
             slots.append({"served": s, "items": items})
-        return render_to_string("recommend/_slots.html", {"slots": slots, "page": page}, request=request)
+        if page in UNCACHED_PAGES:  # their cards carry the request's CSRF token
+            return render_to_string("recommend/_slots.html", {"slots": slots, "page": page}, request=request)
+        return mark_safe("".join(_slot_html(slot, page, request) for slot in slots))  # noqa: S308 - rendered templates
     except Exception:  # noqa: BLE001 - a page never fails because of a recommender
         serving.log_once(f"tag:{page}", "recommendations: the %s slots failed to render", page, exc_info=True)
         return ""

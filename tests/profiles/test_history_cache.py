@@ -89,3 +89,37 @@ def test_deleting_the_shoppers_data_empties_the_history():
     assert selectors.shopper_history(customer_id=customer.pk)
     services.behaviour_history_delete(customer=customer)
     assert selectors.shopper_history(customer_id=customer.pk) == []
+
+
+def latest_ids(customer_id):
+    return (
+        selectors.shopper_latest_event_id(customer_id=customer_id),
+        selectors.shopper_latest_event_id(customer_id=customer_id, kinds=("purchase",)),
+    )
+
+
+def test_one_read_gives_the_history_and_the_newest_ids_the_caches_are_keyed_by(django_assert_max_num_queries):
+    customer = CustomerFactory()
+    mug, bag = ProductFactory(), ProductFactory()
+    empty = selectors.shopper_activity(customer_id=customer.pk)
+    assert (empty.history, empty.latest_event_id, empty.latest_purchase_id) == ([], 0, 0)
+    bought = services.event_record(
+        kind="purchase", customer=customer, product=mug, quantity=1, price=Decimal("2.50"), order_number="C1"
+    )
+    first = selectors.shopper_activity(customer_id=customer.pk)
+    assert (first.latest_event_id, first.latest_purchase_id) == latest_ids(customer.pk) == (bought.pk, bought.pk)
+    # a search and a removal from the cart key the lists too, but are no taste
+    services.event_record(kind="view", customer=customer, product=bag)
+    searched = services.event_record(kind="search", customer=customer, query="mug", result_count=3)
+    services.event_record(kind="rec_impression", customer=customer, slot="home_for_you", model_version="v")
+    with django_assert_max_num_queries(1):  # only what was written since, ids included
+        second = selectors.shopper_activity(customer_id=customer.pk)
+    assert (second.latest_event_id, second.latest_purchase_id) == latest_ids(customer.pk) == (searched.pk, bought.pk)
+    assert products_of(second.history) == [("purchase", mug.pk), ("view", bag.pk)]
+    with django_assert_max_num_queries(1):  # nothing new: the same answer from one empty read
+        assert selectors.shopper_activity(customer_id=customer.pk) == second
+    # a rewrite drops the cache; the whole read gives the same ids as the direct queries
+    services.purchase_events_cancel(order_number="C1")
+    third = selectors.shopper_activity(customer_id=customer.pk)
+    assert (third.latest_event_id, third.latest_purchase_id) == latest_ids(customer.pk) == (searched.pk, 0)
+    assert products_of(third.history) == [("view", bag.pk)]

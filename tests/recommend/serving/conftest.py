@@ -168,9 +168,11 @@ def clean_serving():
 
     from recommend import serving
     from recommend.selectors import active_model_cache_clear
+    from recommend.templatetags.recommendations import slot_html_cache_clear
 
     def reset():
         active_model_cache_clear()
+        slot_html_cache_clear()
         serving.broken_models_reset()
         serving.log_once_reset()
         try:
