@@ -1,5 +1,6 @@
 """Operators' pages: experiments with their variants (validated as a whole:
-weights sum to one, one control, one running experiment per slot), start/stop
+weights sum to one, one control, one running experiment per slot or page, a
+page's number of slots in range), start/stop
 actions, and each experiment's results dashboard."""
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class VariantFormSet(forms.BaseInlineFormSet):
                 f.cleaned_data.get("is_control", False),
                 f.cleaned_data.get("model", ""),
                 f.cleaned_data.get("n"),
+                f.cleaned_data.get("slots"),
             )
             for f in self.forms
             if f.cleaned_data and not f.cleaned_data.get("DELETE")
@@ -43,7 +45,7 @@ class VariantInline(admin.TabularInline):
     model = Variant
     formset = VariantFormSet
     extra = 2
-    fields = ["key", "weight", "is_control", "model", "n"]
+    fields = ["key", "weight", "is_control", "model", "n", "slots"]
 
 
 @admin.action(description="Start the selected experiments")
@@ -65,8 +67,8 @@ def stop(modeladmin, request, queryset):
 
 @admin.register(Experiment)
 class ExperimentAdmin(admin.ModelAdmin):
-    list_display = ["key", "name", "slot", "status", "traffic", "starts_at", "ends_at", "results_link"]
-    list_filter = ["status", "slot"]
+    list_display = ["key", "name", "slot", "page", "status", "traffic", "starts_at", "ends_at", "results_link"]
+    list_filter = ["status", "slot", "page"]
     search_fields = ["key", "name"]
     inlines = [VariantInline]
     actions = [start, stop]

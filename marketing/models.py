@@ -4,7 +4,8 @@ from django.db import models
 class Experiment(models.Model):
     """An A/B test: shoppers are hashed into weighted variants (docs/marketing.md,
     "Experiments"). A slot experiment changes the model or the number of items
-    behind one recommendation slot."""
+    behind one recommendation slot; a page experiment changes how many
+    recommendation slots a page shows."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -15,6 +16,11 @@ class Experiment(models.Model):
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
     slot = models.CharField(max_length=40, blank=True, help_text="recommendation slot under test, e.g. home_for_you")
+    page = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="page whose number of recommendation slots is under test, e.g. home (instead of a slot)",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
     traffic = models.FloatField(default=1.0, help_text="share of shoppers in the experiment, 0 < share ≤ 1")
     starts_at = models.DateTimeField(null=True, blank=True)
@@ -38,6 +44,9 @@ class Variant(models.Model):
     is_control = models.BooleanField(default=False)
     model = models.CharField(max_length=40, blank=True, help_text='model family behind the slot, or "popularity"')
     n = models.PositiveSmallIntegerField(null=True, blank=True, help_text="number of items in the slot")
+    slots = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="page experiment: how many recommendation slots the page shows (0 = none)"
+    )
 
     class Meta:
         ordering = ["experiment", "-is_control", "key"]
@@ -53,6 +62,8 @@ class Variant(models.Model):
             out["model"] = self.model
         if self.n:
             out["n"] = self.n
+        if self.slots is not None:
+            out["slots"] = self.slots
         return out
 
 
