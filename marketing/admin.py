@@ -143,6 +143,7 @@ class CampaignForm(forms.ModelForm):
             "email_subject",
             "email_message",
             "holdout_share",
+            "coupon_split",
             "ends_at",
         ]
 
@@ -161,7 +162,7 @@ class CampaignForm(forms.ModelForm):
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
     form = CampaignForm
-    list_display = ["name", "segment", "coupon", "status", "launched_at", "links"]
+    list_display = ["name", "segment", "coupon", "coupon_split", "status", "launched_at", "links"]
     list_filter = ["status"]
     actions = [launch]
     readonly_fields = ["status", "launched_at"]
@@ -208,10 +209,17 @@ class CampaignAdmin(admin.ModelAdmin):
         members = profiles_selectors.segment_members(segment=campaign.segment).select_related("user")
         customer = members.filter(pk=int(customer_id)).first() if customer_id.isdigit() else members.first()
         html = error = ""
+        group = None
         if customer is None:
             error = "No such member of the segment."
         else:
-            member = CampaignMember(pk=0, campaign=campaign, customer=customer, group=CampaignMember.Group.TREATMENT)
+            # their group: the launched row, else what the hash will give them at launch
+            row = CampaignMember.objects.filter(campaign=campaign, customer=customer).first()
+            group = CampaignMember.Group(
+                row.group if row else campaigns.member_group(campaign=campaign, customer_id=customer.pk)
+            )
+            shown = CampaignMember.Group.TREATMENT if group == CampaignMember.Group.HOLDOUT else group
+            member = CampaignMember(pk=0, campaign=campaign, customer=customer, group=shown)
             html = render_to_string("emails/campaign.html", campaigns.email_context(member=member))
         context = {
             **self.admin_site.each_context(request),
@@ -219,6 +227,7 @@ class CampaignAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "campaign": campaign,
             "customer": customer,
+            "group": group,
             "email_html": html,
             "error": error,
         }

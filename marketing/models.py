@@ -103,7 +103,9 @@ class Assignment(models.Model):
 class Campaign(models.Model):
     """A segment targeted with one or more of: a coupon restricted to the segment,
     a home-page banner, a personalised e-mail. A hold-out share of the members
-    gets none of it, so the campaign's effect can be measured against them."""
+    gets none of it, so the campaign's effect can be measured against them; with
+    `coupon_split`, half of the others get the message without the coupon
+    (group NO_COUPON), so the coupon's effect can be measured too."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -124,6 +126,11 @@ class Campaign(models.Model):
     email_subject = models.CharField(max_length=150, blank=True)
     email_message = models.TextField(blank=True, help_text="the message of the e-mail; empty = no e-mail")
     holdout_share = models.FloatField(default=0.1, help_text="share of members kept as a control group, 0 to 0.5")
+    coupon_split = models.BooleanField(
+        default=False,
+        help_text="coupon versus none: half of the treated members (by hash) get the same banner and e-mail "
+        "without the coupon, so the coupon's own effect can be measured",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
     launched_at = models.DateTimeField(null=True, blank=True)
     ends_at = models.DateTimeField(null=True, blank=True)
@@ -148,6 +155,7 @@ class CampaignMember(models.Model):
 
     class Group(models.TextChoices):
         TREATMENT = "treatment", "Treatment"
+        NO_COUPON = "no_coupon", "Treatment without the coupon"
         HOLDOUT = "holdout", "Hold-out"
 
     class Status(models.TextChoices):
