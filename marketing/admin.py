@@ -208,8 +208,10 @@ class CampaignAdmin(admin.ModelAdmin):
         customer_id = request.GET.get("customer", "")
         members = profiles_selectors.segment_members(segment=campaign.segment).select_related("user")
         customer = members.filter(pk=int(customer_id)).first() if customer_id.isdigit() else members.first()
+        from .rephrase import campaign_copy
+
         html = error = ""
-        group = None
+        group = copy = None
         if customer is None:
             error = "No such member of the segment."
         else:
@@ -221,6 +223,7 @@ class CampaignAdmin(admin.ModelAdmin):
             shown = CampaignMember.Group.TREATMENT if group == CampaignMember.Group.HOLDOUT else group
             member = CampaignMember(pk=0, campaign=campaign, customer=customer, group=shown)
             html = render_to_string("emails/campaign.html", campaigns.email_context(member=member))
+            copy = campaign_copy(campaign=campaign)
         context = {
             **self.admin_site.each_context(request),
             "title": f"E-mail preview: {campaign.name}",
@@ -228,6 +231,7 @@ class CampaignAdmin(admin.ModelAdmin):
             "campaign": campaign,
             "customer": customer,
             "group": group,
+            "copy": copy,
             "email_html": html,
             "error": error,
         }

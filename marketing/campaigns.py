@@ -140,11 +140,14 @@ def _absolute(path: str) -> str:
 
 
 def message_text(*, campaign: Campaign, customer: Customer) -> str:
-    """The campaign message for this customer. Templates only today: the place
-    where a configured language model may rephrase it per segment (the text is
-    prose only: products, prices and the coupon code are added from the
-    database by the e-mail template, never taken from this text)."""
-    return campaign.email_message.strip()
+    """The campaign message for this customer: the operator's text, or, where a
+    language model is configured, its rephrasing for the campaign's segment once
+    checked (marketing/rephrase.py: one call per campaign and segment, cached; any
+    failure gives the operator's text). The text is prose only: products, prices
+    and the coupon code are added from the database by the e-mail template."""
+    from .rephrase import campaign_copy
+
+    return campaign_copy(campaign=campaign).text
 
 
 def email_context(*, member: CampaignMember) -> dict[str, Any]:
