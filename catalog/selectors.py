@@ -288,3 +288,19 @@ def search_query_cache_clear() -> None:
     from .search import _query_cache
 
     _query_cache.clear()
+
+
+def product_names_in(*, text: str, limit: int = 20) -> list[str]:
+    """Names of products that appear in `text` (case-insensitive, whole name): a
+    generated text's product references, e.g. marketing's check of rephrased copy."""
+    from django.db.models import Value
+    from django.db.models.functions import Upper
+
+    if not text.strip():
+        return []
+    return list(
+        Product.objects.annotate(haystack=Value(text.upper()))
+        .filter(haystack__contains=Upper("name"))
+        .exclude(name="")
+        .values_list("name", flat=True)[:limit]
+    )

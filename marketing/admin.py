@@ -1,5 +1,6 @@
 """Operators' pages: experiments with their variants (validated as a whole:
-weights sum to one, one control, one running experiment per slot), start/stop
+weights sum to one, one control, one running experiment per slot or page, a
+page's number of slots in range), start/stop
 actions, and each experiment's results dashboard."""
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class VariantFormSet(forms.BaseInlineFormSet):
                 f.cleaned_data.get("is_control", False),
                 f.cleaned_data.get("model", ""),
                 f.cleaned_data.get("n"),
+                f.cleaned_data.get("slots"),
             )
             for f in self.forms
             if f.cleaned_data and not f.cleaned_data.get("DELETE")
@@ -43,7 +45,7 @@ class VariantInline(admin.TabularInline):
     model = Variant
     formset = VariantFormSet
     extra = 2
-    fields = ["key", "weight", "is_control", "model", "n"]
+    fields = ["key", "weight", "is_control", "model", "n", "slots"]
 
 
 @admin.action(description="Start the selected experiments")
@@ -65,8 +67,8 @@ def stop(modeladmin, request, queryset):
 
 @admin.register(Experiment)
 class ExperimentAdmin(admin.ModelAdmin):
-    list_display = ["key", "name", "slot", "status", "traffic", "starts_at", "ends_at", "results_link"]
-    list_filter = ["status", "slot"]
+    list_display = ["key", "name", "slot", "page", "status", "traffic", "starts_at", "ends_at", "results_link"]
+    list_filter = ["status", "slot", "page"]
     search_fields = ["key", "name"]
     inlines = [VariantInline]
     actions = [start, stop]
@@ -141,6 +143,7 @@ class CampaignForm(forms.ModelForm):
             "email_subject",
             "email_message",
             "holdout_share",
+            "coupon_split",
             "ends_at",
         ]
 
@@ -159,7 +162,7 @@ class CampaignForm(forms.ModelForm):
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
     form = CampaignForm
-    list_display = ["name", "segment", "coupon", "status", "launched_at", "links"]
+    list_display = ["name", "segment", "coupon", "coupon_split", "status", "launched_at", "links"]
     list_filter = ["status"]
     actions = [launch]
     readonly_fields = ["status", "launched_at"]
@@ -205,18 +208,30 @@ class CampaignAdmin(admin.ModelAdmin):
         customer_id = request.GET.get("customer", "")
         members = profiles_selectors.segment_members(segment=campaign.segment).select_related("user")
         customer = members.filter(pk=int(customer_id)).first() if customer_id.isdigit() else members.first()
+        from .rephrase import campaign_copy
+
         html = error = ""
+        group = copy = None
         if customer is None:
             error = "No such member of the segment."
         else:
-            member = CampaignMember(pk=0, campaign=campaign, customer=customer, group=CampaignMember.Group.TREATMENT)
+            # their group: the launched row, else what the hash will give them at launch
+            row = CampaignMember.objects.filter(campaign=campaign, customer=customer).first()
+            group = CampaignMember.Group(
+                row.group if row else campaigns.member_group(campaign=campaign, customer_id=customer.pk)
+            )
+            shown = CampaignMember.Group.TREATMENT if group == CampaignMember.Group.HOLDOUT else group
+            member = CampaignMember(pk=0, campaign=campaign, customer=customer, group=shown)
             html = render_to_string("emails/campaign.html", campaigns.email_context(member=member))
+            copy = campaign_copy(campaign=campaign)
         context = {
             **self.admin_site.each_context(request),
             "title": f"E-mail preview: {campaign.name}",
             "opts": self.model._meta,
             "campaign": campaign,
             "customer": customer,
+            "group": group,
+            "copy": copy,
             "email_html": html,
             "error": error,
         }

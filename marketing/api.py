@@ -17,9 +17,11 @@ from . import services
 class MyExperimentSerializer(serializers.Serializer):
     experiment = serializers.CharField()
     slot = serializers.CharField(allow_blank=True)
+    page = serializers.CharField(allow_blank=True, help_text="a page experiment's page (it varies the number of slots)")
     variant = serializers.CharField()
     model = serializers.CharField(required=False, help_text="model family behind the slot in this variant")
     n = serializers.IntegerField(required=False, help_text="number of items in the slot in this variant")
+    slots = serializers.IntegerField(required=False, help_text="number of recommendation slots the page shows")
 
 
 class MyExperimentsView(APIView):

@@ -51,6 +51,13 @@ def campaign_check(*, campaign: Campaign) -> int:
         raise CampaignInvalid("the e-mail needs a subject")
     if not 0 <= campaign.holdout_share <= 0.5:
         raise CampaignInvalid("the hold-out share must be between 0 and 0.5")
+    if campaign.coupon_split and not campaign.coupon_id:
+        raise CampaignInvalid("a coupon-versus-none split needs a coupon")
+    if campaign.coupon_split and not (campaign.banner_text.strip() or campaign.has_email):
+        raise CampaignInvalid(
+            "a coupon-versus-none split needs a banner or an e-mail: the no-coupon group gets the same message "
+            "without the coupon (with neither, it would be a second hold-out)"
+        )
     if campaign.coupon_id:
         coupon = campaign.coupon
         if not coupon.is_active:
@@ -70,6 +77,16 @@ def in_holdout(*, campaign_id: int, customer_id: int, share: float) -> bool:
     return unit_point(f"campaign-{campaign_id}", f"c:{customer_id}", "holdout") < share
 
 
+def member_group(*, campaign: Campaign, customer_id: int) -> str:
+    """The group the hash puts a member in: hold-out (holdout_share), else, with
+    coupon_split, half of the rest without the coupon (an independent hash)."""
+    if in_holdout(campaign_id=campaign.pk, customer_id=customer_id, share=campaign.holdout_share):
+        return CampaignMember.Group.HOLDOUT
+    if campaign.coupon_split and unit_point(f"campaign-{campaign.pk}", f"c:{customer_id}", "coupon") >= 0.5:
+        return CampaignMember.Group.NO_COUPON
+    return CampaignMember.Group.TREATMENT
+
+
 def campaign_launch(*, campaign: Campaign, send: bool = True) -> Campaign:
     """Check, then in one transaction: the members (as of now) with their group,
     status LAUNCHED; the e-mail batch is queued after commit (`send=False`: send
@@ -82,14 +99,14 @@ def campaign_launch(*, campaign: Campaign, send: bool = True) -> Campaign:
         customer_ids = list(profiles_selectors.segment_members(segment=campaign.segment).values_list("pk", flat=True))
         rows = []
         for cid in customer_ids:
-            holdout = in_holdout(campaign_id=campaign.pk, customer_id=cid, share=campaign.holdout_share)
+            group = member_group(campaign=campaign, customer_id=cid)
             rows.append(
                 CampaignMember(
                     campaign=campaign,
                     customer_id=cid,
-                    group=CampaignMember.Group.HOLDOUT if holdout else CampaignMember.Group.TREATMENT,
+                    group=group,
                     status=CampaignMember.Status.NO_EMAIL
-                    if holdout or not campaign.has_email
+                    if group == CampaignMember.Group.HOLDOUT or not campaign.has_email
                     else CampaignMember.Status.PENDING,
                 )
             )
@@ -123,11 +140,14 @@ def _absolute(path: str) -> str:
 
 
 def message_text(*, campaign: Campaign, customer: Customer) -> str:
-    """The campaign message for this customer. Templates only today: the place
-    where a configured language model may rephrase it per segment (the text is
-    prose only: products, prices and the coupon code are added from the
-    database by the e-mail template, never taken from this text)."""
-    return campaign.email_message.strip()
+    """The campaign message for this customer: the operator's text, or, where a
+    language model is configured, its rephrasing for the campaign's segment once
+    checked (marketing/rephrase.py: one call per campaign and segment, cached; any
+    failure gives the operator's text). The text is prose only: products, prices
+    and the coupon code are added from the database by the e-mail template."""
+    from .rephrase import campaign_copy
+
+    return campaign_copy(campaign=campaign).text
 
 
 def email_context(*, member: CampaignMember) -> dict[str, Any]:
@@ -153,7 +173,7 @@ def email_context(*, member: CampaignMember) -> dict[str, Any]:
         "name": user.first_name or user.get_username(),
         "message": message_text(campaign=campaign, customer=customer),
         "products": products,
-        "coupon": campaign.coupon,
+        "coupon": campaign.coupon if member.group != CampaignMember.Group.NO_COUPON else None,
         "shop_url": _absolute(reverse("marketing:click", args=[token]) + "?next=/"),
         "unsubscribe_url": _absolute(reverse("marketing:unsubscribe", args=[token])),
         "pixel_url": _absolute(reverse("marketing:open", args=[token])),
@@ -267,14 +287,15 @@ def customer_unsubscribe(*, member: CampaignMember) -> bool:
 
 
 def banners_for(*, customer_id: int | None) -> list[dict[str, Any]]:
-    """Home banners of launched campaigns this customer is a treatment member of."""
+    """Home banners of launched campaigns this customer is a treated member of (the
+    no-coupon group of a coupon split sees the same banner without the code)."""
     if customer_id is None:
         return []
     now = timezone.now()
     rows = (
         CampaignMember.objects.filter(
             customer_id=customer_id,
-            group=CampaignMember.Group.TREATMENT,
+            group__in=[CampaignMember.Group.TREATMENT, CampaignMember.Group.NO_COUPON],
             campaign__status=Campaign.Status.LAUNCHED,
         )
         .filter(Q(campaign__ends_at__isnull=True) | Q(campaign__ends_at__gt=now))
@@ -282,21 +303,29 @@ def banners_for(*, customer_id: int | None) -> list[dict[str, Any]]:
         .select_related("campaign__coupon")
         .order_by("-campaign__launched_at")
     )
-    return [
-        {
-            "campaign": m.campaign_id,
-            "text": m.campaign.banner_text,
-            "coupon_code": m.campaign.coupon.code if m.campaign.coupon_id and m.campaign.coupon.is_active else "",
-            "coupon_label": m.campaign.coupon.label if m.campaign.coupon_id else "",
-        }
-        for m in rows
-    ]
+    out = []
+    for m in rows:
+        coupon = m.campaign.coupon if m.group == CampaignMember.Group.TREATMENT else None
+        out.append(
+            {
+                "campaign": m.campaign_id,
+                "text": m.campaign.banner_text,
+                "coupon_code": coupon.code if coupon is not None and coupon.is_active else "",
+                "coupon_label": coupon.label if coupon is not None else "",
+            }
+        )
+    return out
 
 
 def campaign_report(*, campaign: Campaign) -> dict[str, Any]:
-    """Per group (treatment, hold-out): members, sent, opened, clicked, coupon
-    used, orders and revenue since launch, conversion; and the treatment's
-    conversion against the hold-out (two-proportion z test)."""
+    """Per group (treatment, no-coupon when the coupon is split, hold-out):
+    members, sent, opened, clicked, coupon used, orders and revenue since
+    launch (revenue at the lines' prices, the coupon discounts given), net
+    revenue (revenue − discounts) per member with its 95% interval; the
+    treatment's conversion against the hold-out (two-proportion z test); and,
+    for a coupon split, the coupon against none: coupon use, conversion
+    (two-proportion z) and net revenue per member (Welch and a bootstrap
+    interval): does the coupon pay for its discount?"""
     members = list(
         CampaignMember.objects.filter(campaign=campaign).values(
             "customer_id", "group", "status", "opened_at", "clicked_at"
@@ -305,11 +334,19 @@ def campaign_report(*, campaign: Campaign) -> dict[str, Any]:
     since = campaign.launched_at or campaign.created_at
     until = campaign.ends_at or timezone.now()
     events = profiles_selectors.events_of_shoppers(
-        customer_ids=[m["customer_id"] for m in members], session_keys=[], kinds=["purchase"], since=since, until=until
+        customer_ids=[m["customer_id"] for m in members],
+        session_keys=[],
+        kinds=["purchase", "coupon_used"],
+        since=since,
+        until=until,
     )
     orders: dict[int, set[str]] = {}
     revenue: dict[int, float] = {}
+    discount: dict[int, float] = {}  # coupon discounts given (any coupon), taken off for the net revenue
     for e in events:
+        if e["kind"] == "coupon_used":
+            discount[e["customer_id"]] = discount.get(e["customer_id"], 0.0) + float(e["price"] or 0)
+            continue
         orders.setdefault(e["customer_id"], set()).add(e["order_number"] or str(e["created_at"]))
         revenue[e["customer_id"]] = revenue.get(e["customer_id"], 0.0) + float(e["price"] or 0) * float(
             e["quantity"] or 1
@@ -317,11 +354,16 @@ def campaign_report(*, campaign: Campaign) -> dict[str, Any]:
     coupon_users = (
         checkout_selectors.coupon_redeemers(coupon_id=campaign.coupon_id, since=since) if campaign.coupon_id else set()
     )
-    groups = {}
-    for group in (CampaignMember.Group.TREATMENT, CampaignMember.Group.HOLDOUT):
+    names = [CampaignMember.Group.TREATMENT, CampaignMember.Group.HOLDOUT]
+    if campaign.coupon_split:
+        names.insert(1, CampaignMember.Group.NO_COUPON)
+    groups, per_member = {}, {}
+    for group in names:
         mine = [m for m in members if m["group"] == group]
         ids = [m["customer_id"] for m in mine]
+        per_member[group.value] = [revenue.get(cid, 0.0) - discount.get(cid, 0.0) for cid in ids]
         groups[group.value] = {
+            "label": group.label,
             "members": len(mine),
             "sent": sum(m["status"] == CampaignMember.Status.SENT for m in mine),
             "opened": sum(m["opened_at"] is not None for m in mine),
@@ -330,9 +372,24 @@ def campaign_report(*, campaign: Campaign) -> dict[str, Any]:
             "buyers": sum(cid in orders for cid in ids),
             "orders": sum(len(orders.get(cid, ())) for cid in ids),
             "revenue": round(sum(revenue.get(cid, 0.0) for cid in ids), 2),
+            "discount": round(sum(discount.get(cid, 0.0) for cid in ids), 2),
+            "net_per_member": stats.mean_interval(per_member[group.value]),
         }
     t, h = groups["treatment"], groups["holdout"]
     lift = None
     if t["members"] and h["members"]:
         lift = stats.two_proportion_ztest(h["buyers"], h["members"], t["buyers"], t["members"])
-    return {"groups": groups, "conversion_lift": lift}
+    coupon_vs_none = None
+    if campaign.coupon_split and t["members"] and groups["no_coupon"]["members"]:
+        n = groups["no_coupon"]
+        coupon_vs_none = {
+            "coupon_used": stats.two_proportion_ztest(n["coupon_used"], n["members"], t["coupon_used"], t["members"]),
+            "conversion": stats.two_proportion_ztest(n["buyers"], n["members"], t["buyers"], t["members"]),
+            "net_revenue": None,
+            "net_revenue_bootstrap": None,
+        }
+        if t["members"] >= 2 and n["members"] >= 2:
+            without, with_coupon = per_member["no_coupon"], per_member["treatment"]
+            coupon_vs_none["net_revenue"] = stats.welch_ttest(without, with_coupon)
+            coupon_vs_none["net_revenue_bootstrap"] = stats.bootstrap_diff(without, with_coupon)
+    return {"groups": groups, "conversion_lift": lift, "coupon_vs_none": coupon_vs_none}

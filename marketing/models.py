@@ -4,7 +4,8 @@ from django.db import models
 class Experiment(models.Model):
     """An A/B test: shoppers are hashed into weighted variants (docs/marketing.md,
     "Experiments"). A slot experiment changes the model or the number of items
-    behind one recommendation slot."""
+    behind one recommendation slot; a page experiment changes how many
+    recommendation slots a page shows."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -15,6 +16,11 @@ class Experiment(models.Model):
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
     slot = models.CharField(max_length=40, blank=True, help_text="recommendation slot under test, e.g. home_for_you")
+    page = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="page whose number of recommendation slots is under test, e.g. home (instead of a slot)",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
     traffic = models.FloatField(default=1.0, help_text="share of shoppers in the experiment, 0 < share ≤ 1")
     starts_at = models.DateTimeField(null=True, blank=True)
@@ -38,6 +44,9 @@ class Variant(models.Model):
     is_control = models.BooleanField(default=False)
     model = models.CharField(max_length=40, blank=True, help_text='model family behind the slot, or "popularity"')
     n = models.PositiveSmallIntegerField(null=True, blank=True, help_text="number of items in the slot")
+    slots = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="page experiment: how many recommendation slots the page shows (0 = none)"
+    )
 
     class Meta:
         ordering = ["experiment", "-is_control", "key"]
@@ -53,6 +62,8 @@ class Variant(models.Model):
             out["model"] = self.model
         if self.n:
             out["n"] = self.n
+        if self.slots is not None:
+            out["slots"] = self.slots
         return out
 
 
@@ -92,7 +103,9 @@ class Assignment(models.Model):
 class Campaign(models.Model):
     """A segment targeted with one or more of: a coupon restricted to the segment,
     a home-page banner, a personalised e-mail. A hold-out share of the members
-    gets none of it, so the campaign's effect can be measured against them."""
+    gets none of it, so the campaign's effect can be measured against them; with
+    `coupon_split`, half of the others get the message without the coupon
+    (group NO_COUPON), so the coupon's effect can be measured too."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -113,6 +126,11 @@ class Campaign(models.Model):
     email_subject = models.CharField(max_length=150, blank=True)
     email_message = models.TextField(blank=True, help_text="the message of the e-mail; empty = no e-mail")
     holdout_share = models.FloatField(default=0.1, help_text="share of members kept as a control group, 0 to 0.5")
+    coupon_split = models.BooleanField(
+        default=False,
+        help_text="coupon versus none: half of the treated members (by hash) get the same banner and e-mail "
+        "without the coupon, so the coupon's own effect can be measured",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
     launched_at = models.DateTimeField(null=True, blank=True)
     ends_at = models.DateTimeField(null=True, blank=True)
@@ -137,6 +155,7 @@ class CampaignMember(models.Model):
 
     class Group(models.TextChoices):
         TREATMENT = "treatment", "Treatment"
+        NO_COUPON = "no_coupon", "Treatment without the coupon"
         HOLDOUT = "holdout", "Hold-out"
 
     class Status(models.TextChoices):

@@ -10,6 +10,7 @@ import numpy as np
 from django.utils import timezone
 
 from profiles import selectors as profiles_selectors
+from recommend import selectors as recommend_selectors
 
 from . import stats
 from .models import Assignment, Experiment
@@ -29,6 +30,7 @@ class VariantResult:
     converted: int = 0
     revenue: list[float] = field(default_factory=list)  # per unit
     pre: list[float] = field(default_factory=list)  # per unit, pre-period spend
+    slots: int | None = None  # a page experiment's number of slots
 
     @property
     def rpv(self) -> float:
@@ -49,13 +51,15 @@ class ExperimentResults:
 
 def experiment_unit_outcomes(*, experiment: Experiment, until: dt.datetime | None = None) -> dict[str, VariantResult]:
     """Per variant: its units (assigned shoppers) and, for each, whether they
-    clicked a recommendation in the experiment's slot, added to cart, bought, their
+    clicked a recommendation in the experiment's slot (a page experiment: in any
+    slot of its page), added to cart, bought, their
     revenue after their first exposure, and their spend in the PRE_PERIOD_DAYS
     before the experiment started (0 for an anonymous session)."""
     until = until or experiment.ends_at or timezone.now()
     start = experiment.starts_at or experiment.created_at
     out = {
-        v.key: VariantResult(v.key, v.is_control, v.weight) for v in experiment.variants.order_by("-is_control", "key")
+        v.key: VariantResult(v.key, v.is_control, v.weight, slots=v.slots)
+        for v in experiment.variants.order_by("-is_control", "key")
     }
     rows = list(
         Assignment.objects.filter(experiment=experiment).values_list(
@@ -80,13 +84,19 @@ def experiment_unit_outcomes(*, experiment: Experiment, until: dt.datetime | Non
     pre = profiles_selectors.spend_by_customer(
         customer_ids=customer_ids, since=start - dt.timedelta(days=PRE_PERIOD_DAYS), until=start
     )
+    if experiment.slot:
+        clicked_slots = {experiment.slot}
+    elif experiment.page:
+        clicked_slots = set(recommend_selectors.page_slots().get(experiment.page, ()))
+    else:
+        clicked_slots = None  # any slot
     for variant_key, customer_id, session_key, exposed_at in rows:
         result = out[variant_key]
         owner = ("c", customer_id) if customer_id is not None else ("s", session_key)
         mine = [e for e in by_owner.get(owner, []) if e["created_at"] >= exposed_at]
         result.units += 1
         result.clicked += any(
-            e["kind"] == "rec_click" and (not experiment.slot or e["slot"] == experiment.slot) for e in mine
+            e["kind"] == "rec_click" and (clicked_slots is None or e["slot"] in clicked_slots) for e in mine
         )
         result.added += any(e["kind"] == "add_to_cart" for e in mine)
         result.converted += any(e["kind"] == "purchase" for e in mine)

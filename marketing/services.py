@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from profiles.models import Customer
     from profiles.selectors import Shopper
 
-RUNNING_CACHE_KEY = "mkt:1:running"
+RUNNING_CACHE_KEY = "mkt:2:running"  # 2: rows carry the page
 NOT_IN = "-"
 
 
@@ -34,6 +34,7 @@ class VariantSpec:
     is_control: bool = False
     model: str = ""
     n: int | None = None
+    slots: int | None = None  # a page experiment: how many recommendation slots the page shows
 
 
 def experiment_validate(*, experiment: Experiment, variants: list[VariantSpec]) -> None:
@@ -44,6 +45,11 @@ def experiment_validate(*, experiment: Experiment, variants: list[VariantSpec]) 
         raise ExperimentInvalid("the experiment must end after it starts")
     if experiment.slot and experiment.slot not in recommend_selectors.slot_names():
         raise ExperimentInvalid(f"unknown slot {experiment.slot!r}")
+    pages = recommend_selectors.page_slots()
+    if experiment.page and experiment.slot:
+        raise ExperimentInvalid("an experiment varies one slot or the number of slots on one page, not both")
+    if experiment.page and experiment.page not in pages:
+        raise ExperimentInvalid(f"unknown page {experiment.page!r}; pages: {', '.join(pages)}")
     if len(variants) < 2:
         raise ExperimentInvalid("an experiment needs at least two variants (a control and a treatment)")
     keys = [v.key for v in variants]
@@ -62,15 +68,25 @@ def experiment_validate(*, experiment: Experiment, variants: list[VariantSpec]) 
             raise ExperimentInvalid(f"variant {v.key}: unknown model {v.model!r}; known: {', '.join(sorted(known))}")
         if (v.model or v.n) and not experiment.slot:
             raise ExperimentInvalid(f"variant {v.key} sets a model or a size, so the experiment needs a slot")
-    if experiment.status == Experiment.Status.RUNNING and experiment.slot:
-        others = Experiment.objects.filter(status=Experiment.Status.RUNNING, slot=experiment.slot).exclude(
-            pk=experiment.pk
-        )
+        if v.slots is not None and not experiment.page:
+            raise ExperimentInvalid(f"variant {v.key} sets a number of slots, so the experiment needs a page")
+        if experiment.page:
+            most = len(pages[experiment.page])
+            if v.slots is None:
+                raise ExperimentInvalid(
+                    f"variant {v.key}: a page experiment needs the number of slots of every variant (0 to {most})"
+                )
+            if not 0 <= v.slots <= most:
+                raise ExperimentInvalid(
+                    f"variant {v.key}: {v.slots} slots is out of range: the {experiment.page} page has 0 to {most}"
+                )
+    if experiment.status == Experiment.Status.RUNNING and (experiment.slot or experiment.page):
+        where = {"slot": experiment.slot} if experiment.slot else {"page": experiment.page}
+        others = Experiment.objects.filter(status=Experiment.Status.RUNNING, **where).exclude(pk=experiment.pk)
         for other in others:
             if _overlap(experiment, other):
-                raise ExperimentInvalid(
-                    f"experiment {other.key!r} is already running on slot {experiment.slot}; stop it first"
-                )
+                what = f"slot {experiment.slot}" if experiment.slot else f"page {experiment.page}"
+                raise ExperimentInvalid(f"experiment {other.key!r} is already running on {what}; stop it first")
 
 
 def _overlap(a: Experiment, b: Experiment) -> bool:
@@ -81,14 +97,22 @@ def _overlap(a: Experiment, b: Experiment) -> bool:
 
 
 def _specs(experiment: Experiment) -> list[VariantSpec]:
-    return [VariantSpec(v.key, v.weight, v.is_control, v.model, v.n) for v in experiment.variants.all()]
+    return [VariantSpec(v.key, v.weight, v.is_control, v.model, v.n, v.slots) for v in experiment.variants.all()]
 
 
 def experiment_create(
-    *, key: str, name: str, variants: list[VariantSpec], slot: str = "", traffic: float = 1.0, **fields: Any
+    *,
+    key: str,
+    name: str,
+    variants: list[VariantSpec],
+    slot: str = "",
+    page: str = "",
+    traffic: float = 1.0,
+    **fields: Any,
 ) -> Experiment:
-    """A draft experiment with its variants, validated first (nothing stored when invalid)."""
-    experiment = Experiment(key=key, name=name, slot=slot, traffic=traffic, **fields)
+    """A draft experiment with its variants, validated first (nothing stored when invalid).
+    slot: a slot experiment (variants set model / n); page: a page experiment (variants set slots)."""
+    experiment = Experiment(key=key, name=name, slot=slot, page=page, traffic=traffic, **fields)
     experiment_validate(experiment=experiment, variants=variants)
     with transaction.atomic():
         experiment.save()
@@ -137,6 +161,7 @@ def running_experiments() -> list[dict]:
                 "id": e.pk,
                 "key": e.key,
                 "slot": e.slot,
+                "page": e.page,
                 "traffic": e.traffic,
                 "starts_at": e.starts_at,
                 "ends_at": e.ends_at,
@@ -221,10 +246,13 @@ def _assignment_create(*, experiment: dict, variant_id: int, shopper: Shopper, n
                 **owner,
             )
             variant_key = next(k for vid, k, _, _ in experiment["variants"] if vid == variant_id)
+            data = {"experiment": experiment["key"], "variant": variant_key}
+            if experiment.get("page"):
+                data["page"] = experiment["page"]
             profiles_services.event_record(
                 kind="exposure",
                 slot=experiment["slot"],
-                data={"experiment": experiment["key"], "variant": variant_key},
+                data=data,
                 created_at=now,
                 **shopper.event_owner(),
             )
@@ -252,9 +280,10 @@ def assignments_attach_session(*, session_key: str, customer: Customer) -> int:
 
 def slot_variant(*, slot: str, shopper: Shopper) -> dict | None:
     """The hook recommend's serving calls per slot (set in MarketingConfig.ready):
-    the model / size of this shopper's variant in the experiment running on the slot."""
+    the model / size of this shopper's variant in the experiment running on the slot;
+    asked with a page's name, the number of slots of their variant in the page experiment."""
     for experiment in running_experiments():
-        if experiment["slot"] != slot:
+        if slot not in (experiment["slot"], experiment.get("page")) or not slot:
             continue
         got = assignment_for(experiment=experiment, shopper=shopper)
         if got is None:
@@ -271,7 +300,15 @@ def my_experiments(*, shopper: Shopper) -> list[dict]:
         got = assignment_for(experiment=experiment, shopper=shopper)
         if got is not None:
             config = next(c for vid, _, _, c in experiment["variants"] if vid == got[0])
-            out.append({"experiment": experiment["key"], "slot": experiment["slot"], "variant": got[1], **config})
+            out.append(
+                {
+                    "experiment": experiment["key"],
+                    "slot": experiment["slot"],
+                    "page": experiment["page"],
+                    "variant": got[1],
+                    **config,
+                }
+            )
     return out
 
 

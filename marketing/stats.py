@@ -170,3 +170,26 @@ def horizon_check(units_per_variant: Sequence[int], planned: int | None) -> str:
             "reading the p-values now (peeking) inflates false positives; wait for the horizon."
         )
     return ""
+
+
+@dataclass(frozen=True)
+class MeanInterval:
+    """A mean with its 95% t interval (None below two units)."""
+
+    mean: float
+    low: float | None
+    high: float | None
+    n: int
+
+
+def mean_interval(values: Sequence[float], *, alpha: float = 0.05) -> MeanInterval:
+    """mean ± t(1 − α/2, n − 1) · s / √n: e.g. revenue per member of one group."""
+    x = np.asarray(values, dtype=float)
+    n = len(x)
+    if n == 0:
+        return MeanInterval(0.0, None, None, 0)
+    mean = float(x.mean())
+    if n < 2:
+        return MeanInterval(mean, None, None, n)
+    half = float(st.t.ppf(1 - alpha / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
+    return MeanInterval(mean, mean - half, mean + half, n)

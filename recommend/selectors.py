@@ -155,6 +155,14 @@ def slot_names() -> list[str]:
     return list(GENERATORS)
 
 
+def page_slots() -> dict[str, tuple[str, ...]]:
+    """Every page that shows recommendations and its slots in display order (a page
+    experiment varies how many of them show)."""
+    from .serving import PAGES
+
+    return dict(PAGES)
+
+
 def model_families() -> list[str]:
     """The model families a slot can be served by ("popularity" is the fallback)."""
     return sorted(model_classes())

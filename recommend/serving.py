@@ -903,7 +903,8 @@ PERSONAL = {
 SLOT_SIZES = {"checkout_addon": 1}
 # The experiment seam: a higher app (marketing) may set one function
 # (slot=, shopper=) -> {"model": family or "popularity", "n": int} or None, through
-# recommend.services.slot_variant_resolver_set; recommend never imports it.
+# recommend.services.slot_variant_resolver_set; recommend never imports it. Asked
+# with a page's name (PAGES) it may answer {"slots": k}: the page shows its first k slots.
 SLOT_VARIANT: list[Callable[..., Mapping[str, Any] | None]] = []
 
 
@@ -1105,7 +1106,9 @@ def page_recommendations(*, page: str, shopper: Shopper, context: Mapping[str, A
         served = recommendations_for(slot=slot, shopper=shopper, context=contexts[slot])
         if served is not None and served.items:
             out.append(served)
-    return out
+    # a page experiment (the same seam, asked with the page's name) may show fewer slots
+    slots = _slot_variant(slot=page, shopper=shopper).get("slots")
+    return out[: int(slots)] if slots is not None else out
 
 
 # ---------------------------------------------------------------------------

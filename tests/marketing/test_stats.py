@@ -89,3 +89,13 @@ def test_a_a_tests_are_significant_at_the_stated_rate():
     p = np.array([stats.two_proportion_ztest(int(a), 2000, int(b), 2000).p_value for a, b in x])
     rate = float((p < 0.05).mean())
     assert 0.04 < rate < 0.06  # 5% ± 4.6 standard errors (sqrt(.05·.95/4000) = 0.0034)
+
+
+def test_mean_interval_by_hand():
+    # x = 1, 2, 3, 4, 10: mean 4, s² = (9 + 4 + 1 + 0 + 36) / 4 = 12.5, s/√5 = 1.5811, t(0.975, 4) = 2.7764
+    r = stats.mean_interval([1, 2, 3, 4, 10])
+    assert r.mean == 4 and r.n == 5
+    assert r.low == pytest.approx(4 - 2.7764 * 1.5811, abs=1e-3)
+    assert r.high == pytest.approx(4 + 2.7764 * 1.5811, abs=1e-3)
+    assert stats.mean_interval([7.0]) == stats.MeanInterval(7.0, None, None, 1)
+    assert stats.mean_interval([]).n == 0
