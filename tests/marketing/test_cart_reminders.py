@@ -348,5 +348,7 @@ def test_the_admin_report_page(admin_client):
     html = page.content.decode()
     assert page.status_code == 200 and 'data-testid="recovery-report"' in html
     assert 'data-group="treatment"' in html and "data:image/png;base64," in html
+    assert "first delay of the schedule (1h, 1d, 5d)" in html and 'data-testid="incremental-rate"' in html
+    assert "Recovery report" in admin_client.get("/admin/marketing/cartabandonment/").content.decode()
     bad = admin_client.get("/admin/marketing/cartabandonment/report/?days=abc").content.decode()
     assert "Days must be a whole number from 1 to 365" in bad
