@@ -352,3 +352,49 @@ def test_the_admin_report_page(admin_client):
     assert "Recovery report" in admin_client.get("/admin/marketing/cartabandonment/").content.decode()
     bad = admin_client.get("/admin/marketing/cartabandonment/report/?days=abc").content.decode()
     assert "Days must be a whole number from 1 to 365" in bad
+
+
+@pytest.mark.slow  # two real processes and a transactional database: about 30 s
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_and_restarted_reminder_batch_mails_nobody_twice(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, _test_database_url, wait_for
+    from tests.marketing.test_campaigns import _mailed
+
+    if not settings.USING_POSTGRES:
+        pytest.skip("needs PostgreSQL: the sender runs in another process on the same database")
+    product = ProductFactory(price=Decimal("2.95"))
+    people = [treated_customer() for _ in range(12)]
+    for c in people:
+        fill(c, (product, 1))
+    from django.utils import timezone
+
+    Cart.objects.update(updated_at=timezone.now() - 2 * H)  # every cart left two hours ago: step 1 due
+    outbox = tmp_path / "mail"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "shop.settings.test",
+        "TEST_DATABASE_URL": _test_database_url(),
+        "TEST_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "TEST_EMAIL_FILE_PATH": str(outbox),
+        "MARKETING_SEND_DELAY": "0.4",
+    }
+    cmd = [sys.executable, "manage.py", "cart_reminders"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    wait_for(lambda: CartReminder.objects.filter(status="sent").count() >= 3, timeout=60)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert 3 <= CartReminder.objects.filter(status="sent").count() < 12
+    env["MARKETING_SEND_DELAY"] = "0"
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    mailed = _mailed(outbox)
+    assert len(mailed) == len(set(mailed)), "someone got the reminder twice"
+    stuck = CartReminder.objects.filter(status="sending").count()
+    assert stuck <= 1  # the one row claimed when the kill came: never re-sent blindly
+    assert CartReminder.objects.filter(step=1, status="sent").count() == 12 - stuck
+    assert CartAbandonment.objects.count() == 12 and set(mailed) <= {p.user.email for p in people}
