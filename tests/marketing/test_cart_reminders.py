@@ -398,3 +398,20 @@ def test_a_killed_and_restarted_reminder_batch_mails_nobody_twice(tmp_path):
     assert stuck <= 1  # the one row claimed when the kill came: never re-sent blindly
     assert CartReminder.objects.filter(step=1, status="sent").count() == 12 - stuck
     assert CartAbandonment.objects.count() == 12 and set(mailed) <= {p.user.email for p in people}
+
+
+@pytest.mark.django_db
+def test_on_the_trained_shop_the_email_completes_the_cart_with_four_products(shop):
+    customer = shop["customers"][8]
+    customer.user.email = "shopper8@example.com"
+    customer.user.save()
+    if recovery.in_holdout(customer_id=customer.pk, share=0.15):
+        pytest.skip("this customer hashes into the hold-out")
+    mine = [shop["products"][name] for name in ("WHITE HANGING HEART T-LIGHT HOLDER", "JUMBO BAG RED RETROSPOT")]
+    cart = fill(customer, *[(p, 1) for p in mine])
+    _run(cart.updated_at + H)
+    body = mail.outbox[0].body
+    completing = [line for line in body.split("To complete it:")[1].splitlines() if line.startswith("- ")]
+    assert len(completing) == 4, body
+    assert all("(Often bought with " in line for line in completing)
+    assert not any(line.startswith(f"- {p.display_name}, £") for p in mine for line in completing)  # not in the cart
