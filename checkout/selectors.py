@@ -148,3 +148,41 @@ def coupon_redeemers(*, coupon_id: int, since: datetime | None = None) -> set[in
     if since is not None:
         qs = qs.filter(created_at__gte=since)
     return set(qs.values_list("customer_id", flat=True))
+
+
+def carts_idle(*, changed_before: datetime, changed_after: datetime) -> QuerySet[Cart]:
+    """Customers' carts with at least one line whose last change (`updated_at`:
+    every add, quantity change, removal, coupon and merge moves it) lies in
+    [changed_after, changed_before]: the candidates for a cart reminder."""
+    return (
+        Cart.objects.filter(
+            customer__isnull=False, updated_at__lte=changed_before, updated_at__gte=changed_after, lines__isnull=False
+        )
+        .distinct()
+        .select_related("customer__user")
+        .order_by("updated_at", "id")
+    )
+
+
+def cart_of_customer(*, customer_id: int) -> Cart | None:
+    """The customer's cart (None when they have none)."""
+    return Cart.objects.filter(customer_id=customer_id).select_related("customer__user").first()
+
+
+# orders that count as bought: paid and not taken back (a cancelled or refunded order is not revenue)
+ORDER_KEPT_STATUSES = (Order.Status.PAID, Order.Status.SHIPPED, Order.Status.COMPLETED)
+
+
+def orders_placed_by(
+    *, customer_ids: list[int], since: datetime, until: datetime | None = None, kept_only: bool = True
+) -> list[dict]:
+    """The shop's (not imported) orders of these customers placed in [since,
+    until): customer_id, number, status, placed_at, total; oldest first.
+    `kept_only`: paid, shipped or completed only (not cancelled, refunded or
+    still awaiting payment)."""
+    qs = Order.objects.filter(customer_id__in=customer_ids, is_historical=False, placed_at__gte=since)
+    if until is not None:
+        qs = qs.filter(placed_at__lt=until)
+    if kept_only:
+        qs = qs.filter(status__in=ORDER_KEPT_STATUSES)
+    return list(qs.order_by("placed_at", "id").values("customer_id", "number", "status", "placed_at", "total"))

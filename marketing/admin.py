@@ -13,7 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from . import campaigns, charts, selectors, services
+from . import campaigns, charts, recovery_admin, selectors, services  # noqa: F401  (recovery_admin: abandoned carts)
 from .errors import MarketingError
 from .models import Assignment, Campaign, CampaignMember, Experiment, Unsubscribe, Variant
 

@@ -6,7 +6,6 @@ per-campaign report. Public through marketing.services / marketing.selectors."""
 from __future__ import annotations
 
 import logging
-import time
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -22,10 +21,10 @@ from checkout import selectors as checkout_selectors
 from profiles import selectors as profiles_selectors
 from recommend import selectors as recommend_selectors
 
-from . import stats
+from . import sending, stats
 from .assignment import unit_point
 from .errors import MarketingError
-from .models import Campaign, CampaignMember, Unsubscribe
+from .models import Campaign, CampaignMember
 
 if TYPE_CHECKING:
     from profiles.models import Customer
@@ -136,7 +135,7 @@ def member_from_token(token: str) -> CampaignMember | None:
 
 
 def _absolute(path: str) -> str:
-    return settings.MARKETING_SITE_URL.rstrip("/") + path
+    return sending.absolute(path)
 
 
 def message_text(*, campaign: Campaign, customer: Customer) -> str:
@@ -187,11 +186,7 @@ def email_build(*, member: CampaignMember) -> EmailMultiAlternatives:
         body=render_to_string("emails/campaign.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[member.customer.user.email],
-        headers={
-            "List-Unsubscribe": f"<{context['unsubscribe_url']}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "X-Campaign": str(member.campaign_id),
-        },
+        headers={**sending.unsubscribe_headers(context["unsubscribe_url"]), "X-Campaign": str(member.campaign_id)},
     )
     message.attach_alternative(render_to_string("emails/campaign.html", context), "text/html")
     return message
@@ -201,21 +196,8 @@ def email_build(*, member: CampaignMember) -> EmailMultiAlternatives:
 
 
 def _claim_next(campaign_id: int) -> CampaignMember | None:
-    """Take one PENDING member and mark it SENDING, committed before any mail
-    goes out. skip_locked: two workers never claim the same row."""
-    with transaction.atomic():
-        member = (
-            CampaignMember.objects.select_for_update(skip_locked=True)
-            .filter(campaign_id=campaign_id, status=CampaignMember.Status.PENDING)
-            .order_by("id")
-            .first()
-        )
-        if member is None:
-            return None
-        member.status = CampaignMember.Status.SENDING
-        member.claimed_at = timezone.now()
-        member.save(update_fields=["status", "claimed_at"])
-    return member
+    """Take one PENDING member and mark it SENDING (sending.claim_next)."""
+    return sending.claim_next(CampaignMember.objects.filter(campaign_id=campaign_id).order_by("id"))
 
 
 def campaign_send(*, campaign_id: int, limit: int | None = None, progress: bool = False) -> dict[str, int]:
@@ -223,64 +205,37 @@ def campaign_send(*, campaign_id: int, limit: int | None = None, progress: bool 
     per member: a row is SENDING (committed) before its mail is handed to the
     backend and SENT after; a batch killed in between leaves that one row
     SENDING, and a restart sends only PENDING rows (the operator sees the stuck
-    row in the admin and decides). Unsubscribed members are skipped."""
-    done = {"sent": 0, "failed": 0, "unsubscribed": 0, "no_address": 0}
-    delay = float(getattr(settings, "MARKETING_SEND_DELAY", 0) or 0)
-    bar = None
-    if progress:
-        from tqdm import tqdm
+    row in the admin and decides). Unsubscribed members are skipped. The
+    machinery is marketing/sending.py, shared with the cart reminders."""
 
-        total = CampaignMember.objects.filter(campaign_id=campaign_id, status=CampaignMember.Status.PENDING).count()
-        bar = tqdm(total=total, desc="sending", unit="mail")
-    while limit is None or sum(done.values()) < limit:
-        member = _claim_next(campaign_id)
-        if member is None:
-            break
+    def handle(member: CampaignMember) -> str:
         member = CampaignMember.objects.select_related("campaign__coupon", "customer__user").get(pk=member.pk)
-        if Unsubscribe.objects.filter(customer_id=member.customer_id).exists():
-            status, key = CampaignMember.Status.UNSUBSCRIBED, "unsubscribed"
-        elif not member.customer.user.email:
-            status, key = CampaignMember.Status.NO_ADDRESS, "no_address"
-        else:
-            try:
-                email_build(member=member).send()
-                status, key = CampaignMember.Status.SENT, "sent"
-            except Exception as exc:  # noqa: BLE001 - one bad address must not stop the batch
-                log.warning("campaign %s: mail to member %s failed: %s", campaign_id, member.pk, exc)
-                member.error = str(exc)[:255]
-                status, key = CampaignMember.Status.FAILED, "failed"
-        member.status = status
-        member.sent_at = timezone.now() if status == CampaignMember.Status.SENT else None
-        member.save(update_fields=["status", "sent_at", "error"])
-        done[key] += 1
-        if bar is not None:
-            bar.update(1)
-        if delay:
-            time.sleep(delay)
-    if bar is not None:
-        bar.close()
-    return done
+        return sending.send_claimed(
+            row=member, build=lambda: email_build(member=member), label=f"campaign {campaign_id}"
+        )
+
+    total = None
+    if progress:
+        total = CampaignMember.objects.filter(campaign_id=campaign_id, status=CampaignMember.Status.PENDING).count()
+    return sending.send_batch(
+        claim=lambda: _claim_next(campaign_id), handle=handle, limit=limit, total=total, progress=progress
+    )
 
 
 # --- tracking and unsubscribe -----------------------------------------------------
 
 
 def member_opened(*, member: CampaignMember) -> None:
-    CampaignMember.objects.filter(pk=member.pk, opened_at__isnull=True).update(opened_at=timezone.now())
+    sending.recipient_opened(row=member)
 
 
 def member_clicked(*, member: CampaignMember) -> None:
-    now = timezone.now()
-    CampaignMember.objects.filter(pk=member.pk, clicked_at__isnull=True).update(clicked_at=now)
-    CampaignMember.objects.filter(pk=member.pk, opened_at__isnull=True).update(opened_at=now)  # a click is an open
+    sending.recipient_clicked(row=member)
 
 
 def customer_unsubscribe(*, member: CampaignMember) -> bool:
     """True when this call unsubscribed them (False: they were already)."""
-    _, created = Unsubscribe.objects.get_or_create(
-        customer_id=member.customer_id, defaults={"campaign": member.campaign}
-    )
-    return created
+    return sending.recipient_unsubscribe(row=member)
 
 
 # --- banners and report -----------------------------------------------------------

@@ -46,3 +46,33 @@ def results_png(results) -> bytes:
 
 def png_data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def recovery_png(report) -> bytes:
+    """Abandoned carts: the recovery rate per group, and treatment − hold-out
+    for the rate and for revenue per cart with their 95% intervals."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    groups = report.groups
+    left.bar(
+        [f"{name}\n(n={g.carts:,})" for name, g in groups],
+        [g.rate * 100 for _, g in groups],
+        color=["#2f6fb0", "#999"],
+    )
+    left.set_ylabel(f"carts recovered within {report.days} days (%)")
+    left.set_title("Recovery rate per group")
+    rows = []
+    if report.rate is not None:
+        rows.append(("rate (points)", report.rate.diff * 100, report.rate.low * 100, report.rate.high * 100))
+    if report.revenue is not None:
+        rows.append(("revenue/cart (£)", report.revenue.diff, report.revenue.low, report.revenue.high))
+    for y, (_label, diff, low, high) in enumerate(rows):
+        right.errorbar(diff, y, xerr=[[diff - low], [high - diff]], fmt="o", capsize=4)
+    right.axvline(0, color="#888", lw=1)
+    right.set_yticks(range(len(rows)), [label for label, *_ in rows])
+    right.set_xlabel("treatment − hold-out (95% interval)")
+    right.set_title("Incremental effect of the reminders")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    return buf.getvalue()

@@ -1,5 +1,7 @@
 from django.db import models
 
+from .recovery_models import CartAbandonment, CartReminder  # noqa: F401  (abandoned carts: marketing/recovery.py)
+
 
 class Experiment(models.Model):
     """An A/B test: shoppers are hashed into weighted variants (docs/marketing.md,

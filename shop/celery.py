@@ -29,4 +29,9 @@ app.conf.beat_schedule = {
         "task": "recommend.tasks.trending_refresh",
         "schedule": crontab(minute=5),
     },
+    # Every 10 minutes: find carts left past a step of CART_REMINDER_SCHEDULE and send the due reminders.
+    "marketing-cart-reminders": {
+        "task": "marketing.tasks.cart_reminders_run",
+        "schedule": crontab(minute="*/10"),
+    },
 }

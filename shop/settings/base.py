@@ -112,6 +112,14 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="shop@example.com")
 # between two mails of a batch (seconds) keeps a small SMTP relay happy
 MARKETING_SITE_URL = env("MARKETING_SITE_URL", default="http://127.0.0.1:8000")
 MARKETING_SEND_DELAY = env.float("MARKETING_SEND_DELAY", default=0.0)
+# abandoned-cart reminders (marketing/recovery.py, docs/marketing.md "Abandoned carts"):
+# delays after the cart's last change (m, h, d, w), the hold-out share (0 to
+# 0.5, never reminded), the longest idle time at which a cart is still first
+# reminded, and the report's recovery window in days; checked at start-up
+CART_REMINDER_SCHEDULE = env.list("CART_REMINDER_SCHEDULE", default=["1h", "1d", "5d"])
+CART_REMINDER_HOLDOUT_SHARE = env.float("CART_REMINDER_HOLDOUT_SHARE", default=0.15)
+CART_REMINDER_MAX_IDLE = env("CART_REMINDER_MAX_IDLE", default="7d")
+CART_REMINDER_REPORT_DAYS = env.int("CART_REMINDER_REPORT_DAYS", default=7)
 
 # --- the data set and model artifacts --------------------------------------
 DATASET_PATH = env.path("DATASET_PATH", default=BASE_DIR / "data" / "online_retail.csv.gz")
