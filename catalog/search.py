@@ -11,9 +11,15 @@ other apps use catalog.selectors.product_search_hybrid and friends).
 - Lexical: PostgreSQL full text (the trigger-kept `search_vector`, GIN index,
   ts_rank_cd) or SQLite FTS5 (bm25): every word must match the name or the
   category, ranked by relevance then popularity.
-- Semantic: cosine of the query's sentence embedding (core.text_encoder,
-  MiniLM today) against the cached embeddings of "name. category" of every
-  active product; the top SEARCH_SEMANTIC_K above SEARCH_SEMANTIC_MIN_SCORE.
+- Semantic: cosine of the query's sentence embedding (core.text_encoder)
+  against the cached embeddings of "name. category" of every active product;
+  the top SEARCH_SEMANTIC_K above the model's floor. English queries use
+  SEARCH_SEMANTIC_MODEL (MiniLM); a query with CJK characters (Chinese, also
+  Japanese and Korean script) uses SEARCH_SEMANTIC_MODEL_CJK (multilingual E5),
+  the English catalog's passages in the same space, so "圣诞灯" finds
+  Christmas lights. CJK words are never spelling-corrected and take no part
+  in the lexical half (the catalog has none), so a Chinese query is answered
+  by its semantic half alone and fusion leaves that order as it is.
 - Hybrid: reciprocal-rank fusion of both lists, 1/(k + rank), k = 60.
 """
 
@@ -107,6 +113,15 @@ def setting(name: str, default):
     return getattr(settings, name, default)
 
 
+# Han (with extension A and compatibility ideographs), CJK punctuation, kana, Hangul, full-width forms
+_CJK = re.compile(r"[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+
+
+def has_cjk(text: str) -> bool:
+    """Whether the text has a Chinese, Japanese or Korean character."""
+    return bool(_CJK.search(text or ""))
+
+
 # ---------------------------------------------------------------------------
 # understanding
 # ---------------------------------------------------------------------------
@@ -170,7 +185,9 @@ def correct_word(word: str, vocab: Vocabulary) -> str:
     """The word itself when the catalog uses it (or its plural/singular or other
     spelling), else the nearest catalog word within 1 (4-5 letters) or 2 (6+)
     edits, the most frequent on a tie; the word unchanged when none is near."""
-    if word.isdigit() or vocab.knows(word) or vocab.knows(SPELLING.get(word, word)) or word in SYNONYMS:
+    if word.isdigit() or has_cjk(word) or word in SYNONYMS:  # Chinese is never "corrected" to English
+        return word
+    if vocab.knows(word) or vocab.knows(SPELLING.get(word, word)):
         return word
     limit = _max_edits(word)
     if not limit:
@@ -199,6 +216,17 @@ class Understood:
     def text(self) -> str:
         return " ".join(self.corrected)
 
+    @property
+    def cjk(self) -> bool:
+        """A query with CJK characters: its semantic half uses SEARCH_SEMANTIC_MODEL_CJK."""
+        return any(has_cjk(w) for w in self.words)
+
+    @property
+    def lexical_terms(self) -> list[list[str]]:
+        """The terms the full text can match: the catalog is English, so CJK words
+        are left to the semantic half ("红色 mug" matches mugs lexically)."""
+        return [alts for alts in self.terms if not has_cjk(alts[0])]
+
 
 def understand(query: str, *, correct: bool = True, version: tuple | None = None) -> Understood:
     words = query_words(query)
@@ -220,10 +248,11 @@ def understand(query: str, *, correct: bool = True, version: tuple | None = None
 def lexical_ids(understood: Understood, *, limit: int = 1000) -> list[int]:
     """Active product ids matching every word (any of its alternatives) in
     name or category, best first (relevance, then units sold, then name)."""
-    if not understood.terms:
+    terms = understood.lexical_terms
+    if not terms:
         return []
     if connection.vendor == "postgresql":
-        tsquery = " & ".join("(" + " | ".join(f"'{a}'" for a in alts) + ")" for alts in understood.terms)
+        tsquery = " & ".join("(" + " | ".join(f"'{a}'" for a in alts) + ")" for alts in terms)
         sql = (
             "SELECT p.id FROM catalog_product p, to_tsquery('english', %s) q "
             "WHERE p.is_active AND p.search_vector @@ q "
@@ -231,7 +260,7 @@ def lexical_ids(understood: Understood, *, limit: int = 1000) -> list[int]:
         )
         params = [tsquery, limit]
     elif connection.vendor == "sqlite":
-        match = " AND ".join("(" + " OR ".join(f'"{a}"' for a in alts) + ")" for alts in understood.terms)
+        match = " AND ".join("(" + " OR ".join(f'"{a}"' for a in alts) + ")" for alts in terms)
         sql = (
             "SELECT p.id FROM catalog_product_fts f JOIN catalog_product p ON p.id = f.rowid "
             "WHERE catalog_product_fts MATCH %s AND p.is_active "
@@ -262,38 +291,61 @@ class SemanticIndex:
 
 
 _index_lock = threading.Lock()
-_index: SemanticIndex | None = None
+_index: dict[str, SemanticIndex] = {}  # model name -> its product matrix
 _query_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
-_broken_until = 0.0
+_broken_until: dict[str, float] = {}  # model name -> when to try loading it again
+MINILM_NAME = "all-MiniLM-L6-v2"
+E5_NAME = "multilingual-e5-small-q4"  # core.text_encoder.E5_SMALL (imported lazily, as the encoder)
 
 
-def _encoder(cache: bool):
+def semantic_model(*, cjk: bool) -> str:
+    """The sentence model that answers a query: SEARCH_SEMANTIC_MODEL_CJK (multilingual
+    E5) when it has CJK characters, else SEARCH_SEMANTIC_MODEL (MiniLM)."""
+    if cjk:
+        return setting("SEARCH_SEMANTIC_MODEL_CJK", E5_NAME)
+    return setting("SEARCH_SEMANTIC_MODEL", MINILM_NAME)
+
+
+def semantic_floor(model: str) -> float:
+    """The least cosine for a semantic candidate. Each model has its own scale: E5's
+    cosines crowd in 0.75-0.92 (unrelated Chinese such as "潜水艇" still scores 0.81
+    against its best product), MiniLM's spread over 0-1."""
+    if model.startswith("multilingual-e5"):
+        return float(setting("SEARCH_SEMANTIC_MIN_SCORE_E5", 0.825))
+    return float(setting("SEARCH_SEMANTIC_MIN_SCORE", 0.45))
+
+
+def _encoder(model: str, cache: bool):
     from core.text_encoder import TextEncoder
 
     cache_dir = Path(settings.ARTIFACTS_DIR) / "embeddings" if cache else None
-    return TextEncoder(model=setting("SEARCH_SEMANTIC_MODEL", "all-MiniLM-L6-v2"), cache_dir=cache_dir)
+    return TextEncoder(model=model, cache_dir=cache_dir)
 
 
-def semantic_index(version: tuple | None = None) -> SemanticIndex:
-    global _index
+def semantic_index(version: tuple | None = None, *, model: str | None = None) -> SemanticIndex:
+    """The product matrix of one model, built lazily (from the on-disk cache the
+    assistant and recommenders fill for the same texts) and rebuilt when the catalog changes."""
+    model = model or semantic_model(cjk=False)
     version = version or catalog_version()
     with _index_lock:
-        if _index is not None and _index.version == version:
-            return _index
+        index = _index.get(model)
+        if index is not None and index.version == version:
+            return index
         rows = list(Product.objects.filter(is_active=True).order_by("pk").values_list("pk", "name", "category__name"))
         texts = [product_text(name, cat) for _, name, cat in rows]
-        vectors = _encoder(cache=True).encode(texts) if texts else np.zeros((0, 1), dtype=np.float32)
-        _index = SemanticIndex(version=version, ids=np.asarray([r[0] for r in rows], dtype=np.int64), vectors=vectors)
-        return _index
+        vectors = _encoder(model, cache=True).encode(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+        index = SemanticIndex(version=version, ids=np.asarray([r[0] for r in rows], dtype=np.int64), vectors=vectors)
+        _index[model] = index
+        return index
 
 
-def query_vector(text: str) -> np.ndarray:
-    model = setting("SEARCH_SEMANTIC_MODEL", "all-MiniLM-L6-v2")
+def query_vector(text: str, *, model: str | None = None) -> np.ndarray:
+    model = model or semantic_model(cjk=has_cjk(text))
     key = (model, text)
     if key in _query_cache:
         _query_cache.move_to_end(key)
         return _query_cache[key]
-    vec = _encoder(cache=False).encode([text])[0]
+    vec = _encoder(model, cache=False).encode([text], query=True)[0]  # E5 reads "query: " before a search
     _query_cache[key] = vec
     while len(_query_cache) > 2048:
         _query_cache.popitem(last=False)
@@ -301,25 +353,27 @@ def query_vector(text: str) -> np.ndarray:
 
 
 def semantic_scored(text: str, *, version: tuple | None = None) -> list[tuple[int, float]]:
-    """(product id, cosine) best first: the top SEARCH_SEMANTIC_K at or above
-    SEARCH_SEMANTIC_MIN_SCORE; [] when semantic search is off or its model
-    cannot load (logged; lexical search goes on)."""
-    global _broken_until
-    if not text or not setting("SEARCH_SEMANTIC_ENABLED", True) or time.monotonic() < _broken_until:
+    """(product id, cosine) best first: the top SEARCH_SEMANTIC_K at or above the
+    model's floor; [] when semantic search is off or its model cannot load (logged
+    once; lexical search goes on, and the model is tried again after 5 minutes)."""
+    if not text or not setting("SEARCH_SEMANTIC_ENABLED", True):
+        return []
+    model = semantic_model(cjk=has_cjk(text))
+    if time.monotonic() < _broken_until.get(model, 0.0):
         return []
     try:
-        index = semantic_index(version)
+        index = semantic_index(version, model=model)
         if not len(index.ids):
             return []
-        scores = index.vectors @ query_vector(text)
+        scores = index.vectors @ query_vector(text, model=model)
     except Exception:  # noqa: BLE001 - a missing model never breaks search
-        log.warning("search: semantic retrieval unavailable, lexical only for 5 minutes", exc_info=True)
-        _broken_until = time.monotonic() + 300
+        log.warning("search: semantic model %s unavailable, lexical only for 5 minutes", model, exc_info=True)
+        _broken_until[model] = time.monotonic() + 300
         return []
     k = min(int(setting("SEARCH_SEMANTIC_K", 50)), len(scores))
     top = np.argpartition(-scores, k - 1)[:k]
     top = top[np.argsort(-scores[top], kind="stable")]
-    floor = float(setting("SEARCH_SEMANTIC_MIN_SCORE", 0.45))
+    floor = semantic_floor(model)
     return [(int(index.ids[i]), float(scores[i])) for i in top if scores[i] >= floor]
 
 

@@ -163,13 +163,14 @@ class MethodReport:
     latency_p50_ms: float
     latency_p95_ms: float
     by_tier: dict[str, float]  # NDCG@10 per tier
+    hit10: float = 0.0  # share of queries with an exact product in the top 10
 
 
 def evaluate(
     queries: Sequence[JudgedQuery], name: str, search: Callable[[str], list[int]], *, progress=None
 ) -> MethodReport:
     """Run `search` (query -> ranked product ids) over the judged queries."""
-    ndcg, rec, rr, zero, lat = [], [], [], [], []
+    ndcg, rec, rr, zero, lat, hit = [], [], [], [], [], []
     tiers: dict[str, list[float]] = {t: [] for t in TIERS}
     for q in progress(queries, desc=name) if progress else queries:
         start = time.perf_counter()
@@ -181,6 +182,7 @@ def evaluate(
         rec.append(recall_at(ranked, q.exact))
         rr.append(reciprocal_rank(ranked, q.exact))
         zero.append(0.0 if ranked else 1.0)
+        hit.append(1.0 if set(ranked[:10]) & q.exact else 0.0)
     return MethodReport(
         name=name,
         ndcg10=float(np.mean(ndcg)),
@@ -190,4 +192,10 @@ def evaluate(
         latency_p50_ms=float(np.percentile(lat, 50)),
         latency_p95_ms=float(np.percentile(lat, 95)),
         by_tier={t: float(np.mean(v)) if v else 0.0 for t, v in tiers.items()},
+        hit10=float(np.mean(hit)) if hit else 0.0,
     )
+
+
+def is_chinese(query: str) -> bool:
+    """A query of the Chinese subset: it has a CJK ideograph."""
+    return any("\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff" for c in query)

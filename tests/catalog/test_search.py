@@ -202,3 +202,43 @@ def test_operators_see_the_queries_that_found_nothing(client, shop):
     client.force_login(admin)
     html = client.get("/admin/catalog/searchquerystat/", {"found": "no"}).content.decode()
     assert "submarine" in html and "lantern" not in html
+
+
+# ---------------------------------------------------------------------------
+# Chinese queries over the English catalog (the multilingual model's semantic half)
+# ---------------------------------------------------------------------------
+def test_a_chinese_query_is_answered_by_the_multilingual_model(shop):
+    from catalog.search import has_cjk, semantic_model
+
+    assert has_cjk("圣诞灯") and has_cjk("红色 mug") and not has_cjk("christmas lights")
+    assert semantic_model(cjk=True) == "multilingual-e5-small-q4"
+    assert semantic_model(cjk=False) == "all-MiniLM-L6-v2"
+    # "Christmas lights": both Christmas products lead; "cup": the cup and saucer
+    assert set(found("圣诞灯")[:2]) == {"CHRISTMAS TREE STAR DECORATION", "RED CHRISTMAS STOCKING"}
+    assert found("杯子")[0] == "BLUE BREAKFAST CUP AND SAUCER"
+    assert found("圣诞灯", mode="semantic")[:2] == found("圣诞灯")[:2]  # no lexical half to fuse with
+
+
+def test_chinese_words_are_never_corrected_nor_matched_lexically(shop):
+    result = selectors.product_search_hybrid(query="圣诞灯")
+    assert result.understood.text == "圣诞灯" and result.suggestion == ""
+    assert found("圣诞灯", mode="lexical") == []
+    # the English word of a mixed query still matches the full text
+    mugs = ["PINK POLKADOT COFFEE MUG", "BLUE BREAKFAST CUP AND SAUCER"]  # the cup by its category, "& Mugs"
+    assert found("粉色 mug", mode="lexical") == found("mug", mode="lexical") == mugs
+    assert selectors.product_search_hybrid(query="粉色 mugg").understood.text == "粉色 mug"
+
+
+def test_a_multilingual_model_that_cannot_load_leaves_lexical_search_and_english(shop, settings, caplog):
+    from catalog import search
+
+    settings.SEARCH_SEMANTIC_MODEL_CJK = "no-such-model"
+    search._broken_until.clear()
+    try:
+        with caplog.at_level("WARNING", logger="catalog.search"):
+            assert found("圣诞灯") == []
+            assert found("粉色 mug") == found("mug", mode="lexical")  # lexical goes on
+            assert "PINK POLKADOT COFFEE MUG" in found("coffee cup")  # English keeps its model
+        assert sum("no-such-model" in r.getMessage() for r in caplog.records) == 1  # logged once
+    finally:
+        search._broken_until.clear()
