@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('checkout', '0005_coupon_segment_fk_rename'),
-        ('marketing', '0002_campaigns'),
+        ('marketing', '0004_campaign_coupon_split'),
         ('profiles', '0006_event_kind_checkout_started'),
     ]
 
