@@ -17,7 +17,10 @@ from django.contrib import messages
 from django.contrib.auth.views import LoginView
 from django.core.cache import cache
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.throttling import ScopedRateThrottle
+
+from core.parsers import SafeJSONParser
 
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -74,3 +77,5 @@ class TokenLoginView(ObtainAuthToken):
 
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
+    # DRF's view names its own parsers; ours limits size, depth and control characters
+    parser_classes = [SafeJSONParser, FormParser, MultiPartParser]
