@@ -8,11 +8,12 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 import pandas as pd
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.db.models import Max as models_max
 from django.utils import timezone
+
+from core.cache import tolerant_cache
 
 from .models import Customer, Event, MutedCategory, Portrait, PortraitBaseline, Segment
 from .portrait import EVENT_COLUMNS, SEGMENT_LABELS, Baseline
@@ -404,7 +405,7 @@ def shopper_history(*, customer_id: int | None, session_key: str = "", limit: in
         return []
     events = Event.objects.filter(owner, kind__in=TASTE_EVENT_KINDS, product__isnull=False)
     key = history_cache_key(customer_id=customer_id, session_key=session_key)
-    cached = _cache_call(cache.get, key)
+    cached = tolerant_cache.get(key)  # None when the cache is down: read from the database
     if cached is not None and cached[0] == limit:
         _, last_id, rows = cached
         new = list(events.filter(id__gt=last_id).order_by().values_list(*HistoryEvent.COLUMNS))
@@ -415,17 +416,8 @@ def shopper_history(*, customer_id: int | None, session_key: str = "", limit: in
     else:
         rows = list(events.order_by("-created_at", "-id").values_list(*HistoryEvent.COLUMNS)[:limit])[::-1]
         last_id = max((r[0] for r in rows), default=0)
-    _cache_call(cache.set, key, (limit, last_id, rows), HISTORY_CACHE_SECONDS)
+    tolerant_cache.set(key, (limit, last_id, rows), HISTORY_CACHE_SECONDS)
     return [HistoryEvent(*r) for r in rows]
-
-
-def _cache_call(fn, *args):
-    """A cache call that answers None when the cache server is down (the
-    history is then read from the database, never lost)."""
-    try:
-        return fn(*args)
-    except Exception:  # noqa: BLE001 - Redis stopped: read from the database
-        return None
 
 
 def shopper_latest_event_id(

@@ -15,12 +15,12 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import LoginView
-from django.core.cache import cache
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.throttling import ScopedRateThrottle
 
+from core.cache import tolerant_cache
 from core.parsers import SafeJSONParser
+from core.throttling import ScopedRateThrottle
 
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -41,17 +41,16 @@ def _key(ip: str, username: str) -> str:
 
 
 def login_attempt_allowed(*, ip: str, username: str) -> tuple[bool, int]:
-    """Count one attempt; (allowed, seconds to wait). Fixed window per IP+username."""
+    """Count one attempt; (allowed, seconds to wait). A fixed window per
+    IP+username, counted atomically (Redis INCR: concurrent attempts each get
+    their own count). With the cache server down the attempt is allowed (the
+    password is still checked; the outage is logged once by core.cache)."""
     limit, period = login_rate()
-    key = _key(ip, username)
     now = time.time()
-    window = cache.get(key)
-    if window is None or now - window[0] >= period:
-        window = (now, 0)
-    window = (window[0], window[1] + 1)
-    cache.set(key, window, timeout=period)
-    if window[1] > limit:
-        return False, max(1, int(period - (now - window[0])))
+    window = int(now // period)
+    count = tolerant_cache.incr_window(f"{_key(ip, username)}:w{window}", period + 1)
+    if count is not None and count > limit:
+        return False, max(1, int((window + 1) * period - now))
     return True, 0
 
 
