@@ -145,7 +145,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("THROTTLE_ANON", default="120/min"),
         "user": env("THROTTLE_USER", default="600/min"),
-        "login": env("THROTTLE_LOGIN", default="10/min"),
+        "login": env("THROTTLE_LOGIN", default="10/min"),  # per IP+username
+        "login_ip": env("THROTTLE_LOGIN_IP", default="30/min"),  # per IP, across usernames
         "events": env("THROTTLE_EVENTS", default="120/min"),
         "assistant": env("THROTTLE_ASSISTANT", default="30/min"),
     },
