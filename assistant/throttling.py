@@ -3,10 +3,10 @@ for the API and the plain HTML form alike."""
 
 from __future__ import annotations
 
-from rest_framework.throttling import SimpleRateThrottle
+from core.throttling import AtomicRateThrottle
 
 
-class AssistantThrottle(SimpleRateThrottle):
+class AssistantThrottle(AtomicRateThrottle):
     scope = "assistant"
 
     def get_cache_key(self, request, view):

@@ -8,10 +8,10 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.cache import tolerant_cache
 from profiles import services as profiles_services
 from recommend import selectors as recommend_selectors
 
@@ -149,12 +149,12 @@ def running_on_slot(*, slot: str) -> list[Experiment]:
 
 
 def running_cache_clear() -> None:
-    cache.delete(RUNNING_CACHE_KEY)
+    tolerant_cache.delete(RUNNING_CACHE_KEY)
 
 
 def running_experiments() -> list[dict]:
     """The running experiments as plain dicts (cached 30 s; cleared on every change)."""
-    rows = cache.get(RUNNING_CACHE_KEY)
+    rows = tolerant_cache.get(RUNNING_CACHE_KEY)
     if rows is None:
         rows = [
             {
@@ -169,7 +169,7 @@ def running_experiments() -> list[dict]:
             }
             for e in Experiment.objects.filter(status=Experiment.Status.RUNNING).prefetch_related("variants")
         ]
-        cache.set(RUNNING_CACHE_KEY, rows, 30)
+        tolerant_cache.set(RUNNING_CACHE_KEY, rows, 30)
     return rows
 
 
@@ -197,7 +197,7 @@ def assignment_for(*, experiment: dict, shopper: Shopper, now: dt.datetime | Non
     if unit is None:
         return None
     cache_key = assignment_cache_key(experiment["id"], unit)
-    cached = cache.get(cache_key)
+    cached = tolerant_cache.get(cache_key)
     if cached is not None:
         return None if cached == NOT_IN else tuple(cached)
     found = _assignment_find(experiment_id=experiment["id"], shopper=shopper)
@@ -209,12 +209,12 @@ def assignment_for(*, experiment: dict, shopper: Shopper, now: dt.datetime | Non
             weights=[(k, w) for _, k, w, _ in experiment["variants"]],
         )
         if key is None:
-            cache.set(cache_key, NOT_IN, 3600)
+            tolerant_cache.set(cache_key, NOT_IN, 3600)
             return None
         variant_id = next(vid for vid, k, _, _ in experiment["variants"] if k == key)
         found = _assignment_create(experiment=experiment, variant_id=variant_id, shopper=shopper, now=now)
     result = (found.variant_id, next(k for vid, k, _, _ in experiment["variants"] if vid == found.variant_id))
-    cache.set(cache_key, list(result), 3600)
+    tolerant_cache.set(cache_key, list(result), 3600)
     return result
 
 
@@ -273,7 +273,7 @@ def assignments_attach_session(*, session_key: str, customer: Customer) -> int:
     ):
         row.customer = customer
         row.save(update_fields=["customer"])
-        cache.delete(assignment_cache_key(row.experiment_id, f"c:{customer.pk}"))
+        tolerant_cache.delete(assignment_cache_key(row.experiment_id, f"c:{customer.pk}"))
         moved += 1
     return moved
 

@@ -12,6 +12,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from core.parsers import json_loads_limited
+
 from . import charts, selectors
 from .errors import SegmentRuleInvalid
 from .models import Customer, Event, MutedCategory, Portrait, PortraitBaseline, Segment
@@ -342,12 +344,12 @@ class SegmentAdmin(admin.ModelAdmin):
         if request.method != "POST":
             return JsonResponse({"error": "POST a rule"}, status=405)
         try:
-            body = json.loads(request.body or b"{}")
+            body = json_loads_limited(request.body or b"{}")
             rule = body.get("rule") if isinstance(body, dict) else None
             if isinstance(rule, str):
-                rule = json.loads(rule)
+                rule = json_loads_limited(rule)
             stats = selectors.segment_stats(rule=rule)
-        except (ValueError, json.JSONDecodeError) as exc:
+        except (ValueError, json.JSONDecodeError) as exc:  # JSONTooLarge and UnicodeDecodeError are ValueErrors
             message = exc.message if isinstance(exc, SegmentRuleInvalid) else f"not valid JSON: {exc}"
             return JsonResponse({"error": message}, status=400)
         return JsonResponse({"members": stats["members"], "revenue": f"{stats['revenue']:.2f}"})

@@ -5,14 +5,15 @@ from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
+
+from core.throttling import AnonRateThrottle, AtomicRateThrottle
 
 from . import selectors, services
 from .serializers import EventInSerializer, EventOutSerializer, PortraitSerializer
 
 
-class EventsThrottle(SimpleRateThrottle):
+class EventsThrottle(AtomicRateThrottle):
     """Rate 'events' per user, or per session for anonymous clients (per
     address when they send no session cookie)."""
 

@@ -8,11 +8,12 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 import pandas as pd
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.db.models import Max as models_max
 from django.utils import timezone
+
+from core.cache import tolerant_cache
 
 from .models import Customer, Event, MutedCategory, Portrait, PortraitBaseline, Segment
 from .portrait import EVENT_COLUMNS, SEGMENT_LABELS, Baseline
@@ -418,7 +419,7 @@ def shopper_activity(*, customer_id: int | None, session_key: str = "", limit: i
     if owner is None:
         return Activity([], 0, 0)
     key = history_cache_key(customer_id=customer_id, session_key=session_key)
-    cached = _cache_call(cache.get, key)
+    cached = tolerant_cache.get(key)  # None when the cache is down: read from the database
     if cached is not None and len(cached) == 5 and cached[0] == limit:
         _, last_id, rows, latest, latest_purchase = cached
         new = list(
@@ -443,22 +444,13 @@ def shopper_activity(*, customer_id: int | None, session_key: str = "", limit: i
         )
         latest, latest_purchase = int(ids["latest"] or 0), int(ids["purchase"] or 0)
         last_id = latest
-    _cache_call(cache.set, key, (limit, last_id, rows, latest, latest_purchase), HISTORY_CACHE_SECONDS)
+    tolerant_cache.set(key, (limit, last_id, rows, latest, latest_purchase), HISTORY_CACHE_SECONDS)
     return Activity([HistoryEvent(*r) for r in rows], latest, latest_purchase)
 
 
 def shopper_history(*, customer_id: int | None, session_key: str = "", limit: int = 500) -> list[HistoryEvent]:
     """The shopper's newest `limit` taste events, oldest first (shopper_activity)."""
     return shopper_activity(customer_id=customer_id, session_key=session_key, limit=limit).history
-
-
-def _cache_call(fn, *args):
-    """A cache call that answers None when the cache server is down (the
-    history is then read from the database, never lost)."""
-    try:
-        return fn(*args)
-    except Exception:  # noqa: BLE001 - Redis stopped: read from the database
-        return None
 
 
 def shopper_latest_event_id(

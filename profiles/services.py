@@ -13,8 +13,10 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from catalog import selectors as catalog_selectors
+from core.cache import tolerant_cache
 from core.jobs import run_later
 
 from .models import Customer, Event, MutedCategory, Portrait, PortraitBaseline
@@ -333,9 +335,14 @@ def portrait_update_schedule(*, customer_id: int) -> bool:
     from . import tasks
 
     debounce = int(getattr(settings, "PORTRAIT_UPDATE_DEBOUNCE_S", 5))
-    if not cache.add(_debounce_key(customer_id), 1, timeout=debounce):
+    added = tolerant_cache.add(_debounce_key(customer_id), 1, timeout=debounce)
+    if not added:  # False: one is queued already; None: the cache (and so the broker) is down
+        return False  # skipped: the nightly build_portraits catches up
+    try:
+        run_later(tasks.portrait_build, args=(customer_id,), countdown=debounce + 1)
+    except KombuOperationalError:
+        log.warning("portrait update for customer %s not queued: the broker is down", customer_id, exc_info=True)
         return False
-    run_later(tasks.portrait_build, args=(customer_id,), countdown=debounce + 1)
     return True
 
 

@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import views
-from .accounts import ThrottledLoginView, TokenLoginView
+from .accounts import ThrottledLoginView, TokenLoginView, login_throttled
 
 api_patterns = [
     path("", include("catalog.api_urls")),
@@ -26,6 +26,8 @@ urlpatterns = [
     # the login form is throttled per address and username (shop/accounts.py)
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
+    # the admin's login behind the same limiter (issue 13, defect 4)
+    path("admin/login/", login_throttled(admin.site.login), name="admin-login-throttled"),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("", include("catalog.urls")),
