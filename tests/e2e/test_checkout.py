@@ -75,6 +75,7 @@ def test_shopper_buys_with_a_coupon_and_gets_the_email(page, screenshot):
     assert page.get_by_label("Full name").input_value() == "Ada Lovelace"
     screenshot("checkout-2-details")
     page.get_by_role("button", name="Review order").click()
+    page.get_by_text("Review your order").first.wait_for()  # the form posts, then the review page loads
     assert "Review your order" in page.content()
     assert page.get_by_test_id("total").inner_text() == "£19.13"  # 10.20 − 1.02 + 9.95
     screenshot("checkout-3-review")
