@@ -27,17 +27,16 @@ import datetime as dt
 import hashlib
 import logging
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from django.core.cache import cache
 from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
+from core.cache import tolerant_cache
 from profiles import selectors as profiles_selectors
 from profiles.selectors import HistoryEvent, Shopper
 from recommend.ml.base import top_k
@@ -394,51 +393,25 @@ def _call(live: LiveModel, what: str, fn: Callable[[], Any]) -> Any:
 # ---------------------------------------------------------------------------
 # the cache
 # ---------------------------------------------------------------------------
-_cache_down_until = 0.0
-CACHE_RETRY_SECONDS = 30.0
-
-
-def _cache_failed() -> None:
-    """The cache server did not answer: serve without it, try again in 30 s
-    (a stopped Redis costs one refused connection per 30 s, not one per slot)."""
-    global _cache_down_until
-    _cache_down_until = time.monotonic() + CACHE_RETRY_SECONDS
-    log_once("cache", "recommendations: the cache is unavailable, serving without it", exc_info=True)
+# The project's cache that answers as empty while its server is down (one
+# warning per outage, the server retried every few seconds: core.cache).
 
 
 def _cache_get(key: str):
-    if time.monotonic() < _cache_down_until:
-        return None
-    try:
-        return cache.get(key)
-    except Exception:  # noqa: BLE001 - the cache server down: serve uncached
-        _cache_failed()
-        return None
+    return tolerant_cache.get(key)
 
 
 def _cache_get_many(keys: list[str]) -> dict[str, Any]:
-    if time.monotonic() < _cache_down_until or not keys:
-        return {}
-    try:
-        return cache.get_many(keys)
-    except Exception:  # noqa: BLE001 - the cache server down: serve uncached
-        _cache_failed()
-        return {}
+    return tolerant_cache.get_many(keys) if keys else {}
 
 
 def _cache_set(key: str, value, seconds: int | None = None) -> None:
-    if time.monotonic() < _cache_down_until:
-        return
-    try:
-        cache.set(key, value, seconds or int(setting("RECOMMEND_CACHE_SECONDS", 600)))
-    except Exception:  # noqa: BLE001
-        _cache_failed()
+    tolerant_cache.set(key, value, seconds or int(setting("RECOMMEND_CACHE_SECONDS", 600)))
 
 
 def cache_retry_now() -> None:
     """Use the cache again at once (tests)."""
-    global _cache_down_until
-    _cache_down_until = 0.0
+    tolerant_cache.reset()
 
 
 # ---------------------------------------------------------------------------
