@@ -3,11 +3,13 @@ profiles service (no logic here). Connected in ProfilesConfig.ready()."""
 
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from catalog import signals as catalog_signals
 
 from . import selectors, services
+from .models import MutedCategory
 
 
 @receiver(catalog_signals.product_viewed, dispatch_uid="profiles.record_product_view")
@@ -34,3 +36,12 @@ def attach_session_events(sender, request, user, **kwargs):
     old_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
     for key in {old_key, getattr(request.session, "session_key", None) or ""} - {""}:
         services.events_attach_session(session_key=key, customer=customer)
+
+
+@receiver(post_save, sender=MutedCategory, dispatch_uid="profiles.muted_saved")
+@receiver(post_delete, sender=MutedCategory, dispatch_uid="profiles.muted_deleted")
+def forget_cached_activity_on_mute(sender, instance, **kwargs):
+    """The cached activity (selectors.shopper_activity) carries the muted
+    categories: any write of one (the profile page, the admin, a script)
+    drops that customer's cache."""
+    services.activity_cache_forget(customer_id=instance.customer_id)

@@ -401,6 +401,7 @@ class Activity:
     history: list[HistoryEvent]  # newest `limit` taste events, oldest first
     latest_event_id: int  # newest KEY_EVENT_KINDS event (0 when none)
     latest_purchase_id: int  # newest purchase event (0 when none)
+    muted: frozenset[int] = frozenset()  # categories the customer muted (their profile page)
 
 
 def shopper_activity(*, customer_id: int | None, session_key: str = "", limit: int = 500) -> Activity:
@@ -413,22 +414,24 @@ def shopper_activity(*, customer_id: int | None, session_key: str = "", limit: i
     cache) with the highest event id it has seen, and a later read fetches only
     the key events written since (one indexed query, usually no row), so a page
     view neither re-reads hundreds of purchases nor asks for the newest ids
-    apart. Events are only ever added, except by the services that rewrite
-    them, which drop the cache. Without a cache server it is read whole."""
+    apart. The customer's muted categories ride along (the recommenders leave
+    them out), so a page reads them without a query of its own. Events are only
+    ever added, except by the services that rewrite them (and muting), which
+    drop the cache. Without a cache server it is read whole."""
     owner = _owner_filter(customer_id=customer_id, session_key=session_key)
     if owner is None:
         return Activity([], 0, 0)
     key = history_cache_key(customer_id=customer_id, session_key=session_key)
     cached = tolerant_cache.get(key)  # None when the cache is down: read from the database
-    if cached is not None and len(cached) == 5 and cached[0] == limit:
-        _, last_id, rows, latest, latest_purchase = cached
+    if cached is not None and len(cached) == 6 and cached[0] == limit:
+        _, last_id, rows, latest, latest_purchase, muted = cached
         new = list(
             Event.objects.filter(owner, kind__in=KEY_EVENT_KINDS, id__gt=last_id)
             .order_by()
             .values_list(*HistoryEvent.COLUMNS)
         )
         if not new:
-            return Activity([HistoryEvent(*r) for r in rows], latest, latest_purchase)
+            return Activity([HistoryEvent(*r) for r in rows], latest, latest_purchase, muted)
         last_id = latest = max(last_id, *(r[0] for r in new))
         purchases = [r[0] for r in new if r[2] == Event.Kind.PURCHASE]
         latest_purchase = max(latest_purchase, *purchases) if purchases else latest_purchase
@@ -444,8 +447,9 @@ def shopper_activity(*, customer_id: int | None, session_key: str = "", limit: i
         )
         latest, latest_purchase = int(ids["latest"] or 0), int(ids["purchase"] or 0)
         last_id = latest
-    tolerant_cache.set(key, (limit, last_id, rows, latest, latest_purchase), HISTORY_CACHE_SECONDS)
-    return Activity([HistoryEvent(*r) for r in rows], latest, latest_purchase)
+        muted = frozenset(muted_category_ids(customer=customer_id)) if customer_id is not None else frozenset()
+    tolerant_cache.set(key, (limit, last_id, rows, latest, latest_purchase, muted), HISTORY_CACHE_SECONDS)
+    return Activity([HistoryEvent(*r) for r in rows], latest, latest_purchase, muted)
 
 
 def shopper_history(*, customer_id: int | None, session_key: str = "", limit: int = 500) -> list[HistoryEvent]:

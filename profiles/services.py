@@ -308,6 +308,11 @@ def _histories_forget(*, customer_ids: set[int], session_keys: set[str]) -> None
         transaction.on_commit(forget)
 
 
+def activity_cache_forget(*, customer_id: int) -> None:
+    """Drop a customer's cached activity (history, newest ids, muted categories)."""
+    _histories_forget(customer_ids={customer_id}, session_keys=set())
+
+
 def events_attach_session(*, session_key: str, customer: Customer) -> int:
     """Give an anonymous session's events to the customer who just logged in.
     Returns how many events were attached."""

@@ -214,6 +214,8 @@ class PageState:
         self._history = activity.history
         self._latest = activity.latest_event_id
         self._latest_purchase = activity.latest_purchase_id
+        if self._muted is None:
+            self._muted = set(activity.muted)
 
     @property
     def history(self) -> list[HistoryEvent]:
@@ -243,9 +245,8 @@ class PageState:
 
     @property
     def muted(self) -> set[int]:
-        if self._muted is None:
-            cid = self.shopper.customer_id
-            self._muted = profiles_selectors.muted_category_ids(customer=cid) if cid is not None else set()
+        if self._muted is None:  # read with the history (profiles.selectors.shopper_activity)
+            self._activity()
         return self._muted
 
     @property
