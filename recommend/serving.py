@@ -27,6 +27,7 @@ import datetime as dt
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -171,6 +172,45 @@ def _index_maps(loaded) -> tuple[np.ndarray, dict[int, int]]:
     return product_of, index_of
 
 
+_versions_lock = threading.Lock()
+_versions_rows: tuple[float, list[tuple[str, str, str]]] | None = None
+
+
+def _active_version_rows() -> list[tuple[str, str, str]]:
+    """(name, version, artifact path) of every active model, read at most once
+    per RECOMMEND_VERSIONS_SECONDS (5) in a process: one query less on every
+    page. A version activated in this process is seen at once (the cache is
+    dropped on any ModelVersion write, `versions_cache_clear`); other processes
+    see it within those seconds. 0 reads it on every page."""
+    global _versions_rows
+    ttl = float(setting("RECOMMEND_VERSIONS_SECONDS", 5))
+    held = _versions_rows
+    if ttl > 0 and held is not None and time.monotonic() - held[0] < ttl:
+        return held[1]
+    from .selectors import active_versions
+
+    rows = list(active_versions().values_list("name", "version", "artifact_path"))
+    with _versions_lock:
+        _versions_rows = (time.monotonic(), rows)
+    return rows
+
+
+def versions_cache_clear(**kwargs) -> None:
+    """Read the active versions again on the next page (tests)."""
+    global _versions_rows
+    with _versions_lock:
+        _versions_rows = None
+
+
+def versions_changed(**kwargs) -> None:
+    """A ModelVersion was written (signal receiver): forget the versions now and
+    again when its transaction commits, so no page in between keeps the old set."""
+    from django.db import transaction
+
+    versions_cache_clear()
+    transaction.on_commit(versions_cache_clear)
+
+
 class PageState:
     """What one page (or one API call) reads once and shares across its slots."""
 
@@ -271,9 +311,7 @@ class PageState:
     def versions(self) -> dict[str, str]:
         """name -> active version, one query for every model."""
         if self._versions is None:
-            from .selectors import active_versions
-
-            rows = active_versions().values_list("name", "version", "artifact_path")
+            rows = _active_version_rows()
             self._versions = {name: version for name, version, _ in rows}
             self._paths = {name: path for name, _, path in rows}
         return self._versions
@@ -370,6 +408,7 @@ def _live_model(name: str, version: str | None, artifact_path: str = "") -> Live
 def broken_models_reset() -> None:
     """Forget artifacts found broken (tests; a fixed artifact is a new version anyway)."""
     cache_retry_now()
+    versions_cache_clear()
     _broken.clear()
     _maps.clear()
     _between.clear()

@@ -204,6 +204,7 @@ RECOMMEND_API_MAX_N = 50
 RECOMMEND_ADDON_MAX_PRICE = "5.00"  # the checkout review's add-on costs at most this (GBP)
 RECOMMEND_SEARCH_TEXT_WEIGHT = 0.7  # search re-rank: weight of text relevance against the shopper's score
 RECOMMEND_CACHE_SECONDS = 600  # per-shopper candidate lists (keyed by their latest event)
+RECOMMEND_VERSIONS_SECONDS = 5  # how often a process re-reads the active model versions
 RECOMMEND_CLICK_ATTRIBUTION_DAYS = 7  # an order this long after a click is attributed to it
 RECOMMEND_HISTORY_LIMIT = 500  # newest events of a shopper that the models score
 RECOMMEND_SESSION_HOURS = 2  # "this visit": a shopper's views, clicks and cart changes this recent

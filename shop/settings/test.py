@@ -54,3 +54,6 @@ ARTIFACTS_DIR = env.path("ARTIFACTS_DIR", default=BASE_DIR / "var" / "test-artif
 # Serve static files from the app folders (no collectstatic before tests).
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# tests roll back their ModelVersion rows without a signal: read the active
+# versions on every page (tests/recommend/serving/test_fast_paths.py turns the cache on)
+RECOMMEND_VERSIONS_SECONDS = 0

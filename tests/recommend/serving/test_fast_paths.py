@@ -98,3 +98,45 @@ def test_impressions_are_recorded_once_the_page_is_sent(client, shop):
     shown = re.findall(r'data-slot="([^"]+)"', response.content.decode())
     impressions = Event.objects.filter(customer=customer, kind="rec_impression").order_by("id")
     assert shown and [e.slot for e in impressions] == shown
+
+
+@pytest.mark.django_db
+def test_active_versions_are_read_once_a_window_and_a_new_activation_at_once(client, shop, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from recommend.models import ModelVersion
+
+    from .test_slots import slots_of
+
+    settings.RECOMMEND_VERSIONS_SECONDS = 60
+    serving.versions_cache_clear()
+    login(client, shop["customers"][9])
+    assert slots_of(client.get("/"))["home_for_you"]["model"] == "itemknn"
+    with CaptureQueriesContext(connection) as queries:
+        assert slots_of(client.get("/"))["home_for_you"]["model"] == "itemknn"
+    assert not [q for q in queries.captured_queries if "recommend_modelversion" in q["sql"]]
+
+    knn = ModelVersion.objects.get(name="itemknn", status=ModelVersion.Status.ACTIVE)
+    knn.status = ModelVersion.Status.RETIRED
+    knn.save(update_fields=["status"])  # as the admin's retire does: seen on the next page, not in 60 s
+    assert slots_of(client.get("/"))["home_for_you"]["model"] == "popularity"
+
+
+@pytest.mark.django_db
+def test_a_category_muted_outside_the_profile_page_is_respected_on_the_next_page(client, shop):
+    from profiles.models import MutedCategory
+
+    from .test_slots import slots_of
+
+    customer = shop["customers"][4]  # a candle lover
+    candles = shop["categories"]["Candles & Holders"]
+    login(client, customer)
+
+    def shown() -> list[int]:
+        return [p for slot in slots_of(client.get("/")).values() for p in slot["products"]]
+
+    assert any(Product.objects.get(pk=p).category_id == candles.pk for p in shown())  # the activity is cached now
+    MutedCategory.objects.create(customer=customer, category=candles)  # as the admin or a script would
+    after = shown()
+    assert after and all(Product.objects.get(pk=p).category_id != candles.pk for p in after)
