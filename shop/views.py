@@ -121,7 +121,7 @@ def signup(request):
                 email=form.cleaned_data.get("email") or "",
             )
         except ValueError as exc:
-            form.add_error("username", str(exc).capitalize() + ".")
+            form.add_error("username", str(exc))
         else:
             login(request, customer.user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome, {customer.user.username}! Your account is ready.")
