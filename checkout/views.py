@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -165,8 +167,14 @@ def checkout(request):
             idempotency_key=data["idempotency_key"],
         )
     except CheckoutError as exc:
+        if exc.code == "idempotency_conflict":
+            # the key belongs to another checkout: say so above the form, which carries a fresh key
+            form = CheckoutForm({**request.POST.dict(), "idempotency_key": uuid.uuid4().hex})
+            form.is_valid()
+            form.add_error(None, exc.message)
+            return _checkout_page(request, form, cart, status=exc.status)
         for field, message in exc.errors.items():
-            form.add_error(field if field in form.fields else None, message)
+            form.add_error(field if field in form.fields and field != "idempotency_key" else None, message)
         return _checkout_page(request, form, cart, status=exc.status if exc.status < 500 else 400)
     return redirect("checkout:confirmation", number=order.number)
 
