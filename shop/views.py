@@ -105,6 +105,9 @@ def _check_models():
 
 
 def page_not_found(request, exception=None):
+    # an API client asked for an address that is not one: answer in the API's error shape, not a page
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
     return render(request, "404.html", {}, status=404)
 
 

@@ -190,6 +190,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # every operation's 400/401/403/404/429 and the error shapes (shop/openapi.py, docs/reliability.md)
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "shop.openapi.errors_documented"],
 }
 
 # --- Celery ---------------------------------------------------------------------
