@@ -67,7 +67,7 @@ def csv_table(
     csv module's size limit; a NUL character. Blank lines are a row of no
     fields (an error) unless `skip_blank_lines`."""
     if not text.strip():
-        raise CsvFormatError("the file is empty", line=1)
+        raise CsvFormatError("line 1: the file is empty", line=1)
     nul = text.find("\x00")
     if nul >= 0:
         line = _line_at(text, nul)
@@ -110,7 +110,7 @@ def csv_table(
         if collecting:
             gc.enable()
     if header is None:
-        raise CsvFormatError("the file is empty", line=1)
+        raise CsvFormatError("line 1: the file is empty", line=1)
     last_start = lines[-1] if lines else 1
     last = rows[-1] if rows else header
     # a quote open at the end of the file: the non-strict reader closes it silently, taking the line end

@@ -37,7 +37,7 @@ def _read(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
     try:
         table = csv_table(text_decode(path.read_bytes()), skipinitialspace=True, skip_blank_lines=True)
     except CsvFormatError as exc:
-        if str(exc) == "the file is empty":
+        if str(exc).endswith("the file is empty"):
             raise DataFileError(f"{path}: the file is empty (expected a header {','.join(required)})") from exc
         raise DataFileError(f"{path}, {exc}") from exc
     columns = [str(c).strip().lower() for c in table.header]
