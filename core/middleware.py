@@ -54,10 +54,10 @@ class ControlCharactersMiddleware:
 
 # --- Content-Security-Policy (issue 13, defect 10) -------------------------------------------
 
+
 # Django 5.2 has no CSP of its own (django.middleware.csp arrives in 6.0); this middleware reads the
 # same setting name, SECURE_CSP, a dict of directive -> list of sources, so moving to Django 6's
 # ContentSecurityPolicyMiddleware is a settings change.
-CSP_ATTRIBUTE = "_csp_override"
 
 
 def csp_header(policy: dict[str, list[str] | tuple[str, ...] | bool]) -> str:
@@ -69,25 +69,6 @@ def csp_header(policy: dict[str, list[str] | tuple[str, ...] | bool]) -> str:
         elif sources:
             parts.append(f"{directive} {' '.join(sources)}")
     return "; ".join(parts)
-
-
-def csp_override(**directives):
-    """A view decorator: these directives (underscores for dashes) replace the
-    site-wide ones on this view's responses, e.g. for a page that embeds
-    third-party content. Nothing in the shop needs it today."""
-
-    def decorate(view):
-        import functools
-
-        @functools.wraps(view)
-        def wrapped(request, *args, **kwargs):
-            response = view(request, *args, **kwargs)
-            setattr(response, CSP_ATTRIBUTE, {k.replace("_", "-"): v for k, v in directives.items()})
-            return response
-
-        return wrapped
-
-    return decorate
 
 
 class ContentSecurityPolicyMiddleware:
@@ -105,9 +86,8 @@ class ContentSecurityPolicyMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        policy = {**self.policy, **getattr(response, CSP_ATTRIBUTE, {})}
-        if policy and "Content-Security-Policy" not in response:
-            response["Content-Security-Policy"] = csp_header(policy)
+        if self.policy and "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = csp_header(self.policy)
         if self.report_only and "Content-Security-Policy-Report-Only" not in response:
             response["Content-Security-Policy-Report-Only"] = csp_header(self.report_only)
         return response

@@ -47,6 +47,15 @@ def test_the_policy_setting_is_the_header(settings, client):
     assert client.get("/about/")["Content-Security-Policy"] == csp_header(settings.SECURE_CSP)
 
 
+def test_a_report_only_policy_goes_out_beside_the_enforced_one(settings):
+    from django.test import Client
+
+    settings.SECURE_CSP_REPORT_ONLY = {"default-src": ["'none'"]}
+    response = Client().get("/about/")  # a new client loads the middleware with these settings
+    assert response["Content-Security-Policy-Report-Only"] == "default-src 'none'"
+    assert response["Content-Security-Policy"] == csp_header(settings.SECURE_CSP)
+
+
 def test_every_html_page_type_has_the_policy(client, settings):
     settings.STORAGES = {
         **settings.STORAGES,
