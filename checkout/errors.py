@@ -61,6 +61,14 @@ class PaymentFailed(CheckoutError):
     status = 402
 
 
+class IdempotencyConflict(CheckoutError):
+    """An idempotency key sent again with another customer's or another cart's checkout."""
+
+    field = "idempotency_key"
+    code = "idempotency_conflict"
+    status = 409
+
+
 class OrderStateError(CheckoutError):
     code = "invalid_state"
     status = 409

@@ -22,6 +22,7 @@ from .errors import (
     CheckoutError,
     CouponInvalid,
     EmptyCart,
+    IdempotencyConflict,
     InvalidAddress,
     InvalidQuantity,
     OrderStateError,
@@ -280,7 +281,7 @@ def order_place(
             field="idempotency_key",
             code="invalid_idempotency_key",
         )
-    existing = _order_for_key(key, cart)
+    existing = _order_for_key(key, cart, shipping_method=shipping_method, coupon_code=coupon_code)
     if existing is not None and not _awaiting_payment(existing):
         return existing
     if cart.customer_id is None:
@@ -297,7 +298,7 @@ def order_place(
                 )
         except IntegrityError:
             # a concurrent request with the same key committed first: that is the order
-            existing = _order_for_key(key, cart)
+            existing = _order_for_key(key, cart, shipping_method=shipping_method, coupon_code=coupon_code)
             if existing is None:
                 raise
             return existing
@@ -306,11 +307,34 @@ def order_place(
         return _order_pay(order=order, cart=cart, payment_token=payment_token, key=key)
 
 
-def _order_for_key(key: str, cart: Cart) -> Order | None:
+def _order_for_key(key: str, cart: Cart, *, shipping_method: str, coupon_code: str) -> Order | None:
+    """The order this key already made, when this checkout is the same one
+    again; IdempotencyConflict (409) when the key was used by another
+    customer or for another cart. The same cart is: empty (the order's own
+    confirmation emptied it: a resubmit after success), or the same products
+    and quantities with the same shipping method and coupon as the order (a
+    double submit, or a retry of an order still waiting for its payment).
+    Anything else would pay for one cart and answer with another's order."""
     existing = Order.objects.filter(idempotency_key=key).first()
-    if existing is not None and existing.customer_id != cart.customer_id:
-        raise CheckoutError(
-            "This checkout key was used for another order.", field="idempotency_key", code="idempotency_conflict"
+    if existing is None:
+        return None
+    if existing.customer_id != cart.customer_id:
+        raise IdempotencyConflict("This checkout key was used for another order.")
+    quantities: dict[int, int] = {}
+    for product_id, quantity in cart.lines.values_list("product_id", "quantity"):
+        quantities[product_id] = quantities.get(product_id, 0) + quantity
+    if not quantities and not _awaiting_payment(existing):
+        return existing
+    coupon = ((coupon_code or "").strip() or (cart.coupon.code if cart.coupon_id else "")).upper()
+    same = (
+        quantities == _order_lines_quantities(existing)
+        and shipping_method == existing.shipping_method
+        and coupon == (existing.coupon_code or "").upper()
+    )
+    if not same:
+        raise IdempotencyConflict(
+            f"This checkout key was already used for order {existing.number}, with a different cart "
+            "(other products, quantities, shipping or coupon). Start a new checkout for this cart."
         )
     return existing
 
@@ -352,7 +376,7 @@ def _order_reserve(*, cart: Cart, address: Address, shipping_method: str, coupon
     key already made (paid, or reserved by an attempt that never finished) is
     returned as it is."""
     cart = Cart.objects.select_for_update(of=("self",)).select_related("customer__user").get(pk=cart.pk)
-    existing = _order_for_key(key, cart)
+    existing = _order_for_key(key, cart, shipping_method=shipping_method, coupon_code=coupon_code)
     if existing is not None:
         return existing
     lines = list(cart.lines.order_by("product_id"))

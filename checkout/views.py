@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -23,11 +25,13 @@ from .shipping import SHIPPING_METHODS
 
 def _back(request, default: str = "/cart/"):
     target = request.POST.get("next") or request.META.get("HTTP_REFERER") or default
-    if not url_has_allowed_host_and_scheme(
+    # a path or an address of this site; anything else (another host, "0", which redirect() would
+    # try to reverse as a view name: a 500 found by tests/shop/test_properties_forms.py) goes to the default
+    if not (target.startswith("/") or "://" in target) or not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         target = default
-    return redirect(target)
+    return HttpResponseRedirect(target)
 
 
 @require_POST
@@ -165,8 +169,14 @@ def checkout(request):
             idempotency_key=data["idempotency_key"],
         )
     except CheckoutError as exc:
+        if exc.code == "idempotency_conflict":
+            # the key belongs to another checkout: say so above the form, which carries a fresh key
+            form = CheckoutForm({**request.POST.dict(), "idempotency_key": uuid.uuid4().hex})
+            form.is_valid()
+            form.add_error(None, exc.message)
+            return _checkout_page(request, form, cart, status=exc.status)
         for field, message in exc.errors.items():
-            form.add_error(field if field in form.fields else None, message)
+            form.add_error(field if field in form.fields and field != "idempotency_key" else None, message)
         return _checkout_page(request, form, cart, status=exc.status if exc.status < 500 else 400)
     return redirect("checkout:confirmation", number=order.number)
 

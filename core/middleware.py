@@ -50,3 +50,44 @@ class ControlCharactersMiddleware:
         if request.path_info.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
             return JsonResponse({"detail": message}, status=400)
         return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+
+# --- Content-Security-Policy (issue 13, defect 10) -------------------------------------------
+
+
+# Django 5.2 has no CSP of its own (django.middleware.csp arrives in 6.0); this middleware reads the
+# same setting name, SECURE_CSP, a dict of directive -> list of sources, so moving to Django 6's
+# ContentSecurityPolicyMiddleware is a settings change.
+
+
+def csp_header(policy: dict[str, list[str] | tuple[str, ...] | bool]) -> str:
+    """`{"default-src": ["'self'"], "upgrade-insecure-requests": True}` as a header value."""
+    parts = []
+    for directive, sources in policy.items():
+        if sources is True:
+            parts.append(directive)
+        elif sources:
+            parts.append(f"{directive} {' '.join(sources)}")
+    return "; ".join(parts)
+
+
+class ContentSecurityPolicyMiddleware:
+    """Sends `Content-Security-Policy: <settings.SECURE_CSP>` on every response
+    that has none yet (HTML pages, the admin, the API's docs; harmless on
+    JSON). With `SECURE_CSP_REPORT_ONLY` set, that policy goes out as
+    `Content-Security-Policy-Report-Only` too (to try a stricter one)."""
+
+    def __init__(self, get_response):
+        from django.conf import settings
+
+        self.get_response = get_response
+        self.policy = dict(getattr(settings, "SECURE_CSP", {}) or {})
+        self.report_only = dict(getattr(settings, "SECURE_CSP_REPORT_ONLY", {}) or {})
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self.policy and "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = csp_header(self.policy)
+        if self.report_only and "Content-Security-Policy-Report-Only" not in response:
+            response["Content-Security-Policy-Report-Only"] = csp_header(self.report_only)
+        return response

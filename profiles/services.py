@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
@@ -12,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
@@ -20,6 +22,7 @@ from core.cache import tolerant_cache
 from core.jobs import run_later
 
 from .models import Customer, Event, MutedCategory, Portrait, PortraitBaseline
+from .usernames import username_key, username_normalize, username_problem
 
 if TYPE_CHECKING:
     from catalog.models import Product
@@ -65,20 +68,47 @@ class InvalidEvent(ValueError):
 # =============================================================================
 
 
+def username_check(raw: str) -> str:
+    """The username to store for `raw`, or ValueError with the reason shown
+    to the person signing up (profiles/usernames.py: NFKC, only letters,
+    digits and . _ - @ +, no control or invisible characters, and not taken by
+    a name that differs only in case or invisible characters)."""
+    name = username_normalize(raw)
+    key = username_key(name)
+    if key and _username_taken(name=name, key=key):
+        raise ValueError("That username is taken.")
+    problem = username_problem(name)
+    if problem:
+        raise ValueError(problem)
+    return name
+
+
+def _username_taken(*, name: str, key: str) -> bool:
+    User = get_user_model()
+    return User.objects.filter(Q(username__iexact=name) | Q(username__iexact=key)).exists()
+
+
+# a transaction-level PostgreSQL advisory lock per sign-up name: (base << 32) + 32 bits of its key's hash
+_SIGN_UP_LOCK_BASE = 7_302
+
+
 def customer_sign_up(*, username: str, password: str, email: str = "", country: str = "") -> Customer:
     """Create a shop account: a user with this password and its Customer.
-    Raises ValueError when the username is taken (the caller validates the
-    password with Django's validators first)."""
-    from django.db import transaction
-
+    Raises ValueError (its message for the person signing up) when the
+    username is refused or taken (`username_check`); the caller validates
+    the password with Django's validators first. Two concurrent sign-ups of
+    "Ada" and "ada" cannot both pass: the check and the insert run under one
+    lock per compared name (PostgreSQL advisory lock)."""
     User = get_user_model()
-    username = username.strip()
-    if not username:
-        raise ValueError("a username is needed")
+    name = username_check(username)
     with transaction.atomic():
-        if User.objects.filter(username__iexact=username).exists():
-            raise ValueError("that username is taken")
-        user = User.objects.create_user(username=username, email=email.strip(), password=password)
+        connection = transaction.get_connection()
+        if connection.vendor == "postgresql":
+            digest = int.from_bytes(hashlib.sha256(username_key(name).encode()).digest()[:4], "big")
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s::bigint)", [(_SIGN_UP_LOCK_BASE << 32) + digest])
+        name = username_check(name)  # again, under the lock
+        user = User.objects.create_user(username=name, email=email.strip(), password=password)
         return Customer.objects.create(user=user, country=country.strip())
 
 

@@ -2,6 +2,8 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import UsernameField
 
+from profiles import services as profiles_services
+
 
 class SignUpForm(forms.Form):
     username = UsernameField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "username"}))
@@ -12,6 +14,13 @@ class SignUpForm(forms.Form):
     password2 = forms.CharField(
         label="Password again", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
+
+    def clean_username(self):
+        # NFKC (UsernameField), then the shop's rules and the case-insensitive "taken" check
+        try:
+            return profiles_services.username_check(self.cleaned_data["username"])
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="username") from exc
 
     def clean(self):
         data = super().clean()

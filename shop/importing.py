@@ -23,7 +23,6 @@ Rules (documented in docs/import.md):
 
 from __future__ import annotations
 
-import csv
 import gzip
 import io
 import re
@@ -37,6 +36,7 @@ from pathlib import Path
 import pandas as pd
 
 from catalog.selectors import categories_for_names, product_display_name
+from core.csvfile import CsvFormatError, CsvTable, csv_table, text_decode
 
 COLUMNS = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country"]
 PRODUCT_CODE = re.compile(r"^\d{5}[A-Z]*$")
@@ -140,36 +140,27 @@ def _read_text(path: Path) -> str:
             ) from exc
         raw = out.getvalue()
     try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ImportFileError(f"{path}: line {line} is not valid UTF-8") from exc
+        return text_decode(raw)
+    except CsvFormatError as exc:
+        raise ImportFileError(f"{path}: {exc}") from exc
 
 
-def _validate_structure(path: Path, text: str) -> None:
-    """Every line has exactly the 8 columns of the header; the last line is complete."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+def _read_table(path: Path, text: str) -> CsvTable:
+    """Every line has exactly the 8 columns of the header and the last line is
+    complete. No field of the history holds a line break, so a quoted field
+    that runs over one is a stray or unclosed quote: reported at the line
+    that has it (core.csvfile), not where the csv module gave up."""
     try:
-        header = next(reader)
-    except StopIteration:
-        raise ImportFileError(f"{path}: the file is empty") from None
-    except csv.Error as exc:
-        raise ImportFileError(f"{path}: line 1: {exc}") from exc
-    header = [h.strip().lstrip("\ufeff") for h in header]
+        table = csv_table(text, multiline=False)
+    except CsvFormatError as exc:
+        raise ImportFileError(f"{path}: {exc} (the file is malformed or truncated)") from exc
+    header = [h.strip().lstrip("\ufeff") for h in table.header]
     if header != COLUMNS:
         raise ImportFileError(f"{path}: line 1: expected the columns {','.join(COLUMNS)}, found {','.join(header)}")
-    try:
-        for row in reader:
-            if len(row) != len(COLUMNS):
-                raise ImportFileError(
-                    f"{path}: line {reader.line_num} has {len(row)} fields, expected {len(COLUMNS)} "
-                    f"(the file is malformed or truncated)"
-                )
-    except csv.Error as exc:
-        raise ImportFileError(f"{path}: line {reader.line_num}: {exc} (the file is malformed or truncated)") from exc
-    if text and not text.endswith("\n"):
-        last = text.count("\n") + 1
+    if not text.endswith(("\n", "\r")):
+        last = table.lines[-1] if table.lines else 1
         raise ImportFileError(f"{path}: line {last} is incomplete (no line end): the file is truncated")
+    return table
 
 
 def _most_frequent(series: pd.Series) -> pd.Series:
@@ -242,9 +233,9 @@ def _read_frame(path: Path) -> pd.DataFrame:
     """The validated file as a table of strings plus parsed columns (code,
     qty, price, naive local `when`, numeric `customer`, file `line`)."""
     text = _read_text(path)
-    _validate_structure(path, text)
-    df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    df["line"] = range(2, len(df) + 2)
+    table = _read_table(path, text)
+    df = pd.DataFrame(table.rows, columns=COLUMNS, dtype=str)
+    df["line"] = table.lines
     df["InvoiceNo"] = df["InvoiceNo"].str.strip()
     df["code"] = df["StockCode"].str.strip().str.upper()
     df["Description"] = df["Description"].str.strip()

@@ -105,6 +105,9 @@ def _check_models():
 
 
 def page_not_found(request, exception=None):
+    # an API client asked for an address that is not one: answer in the API's error shape, not a page
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
     return render(request, "404.html", {}, status=404)
 
 
@@ -121,7 +124,7 @@ def signup(request):
                 email=form.cleaned_data.get("email") or "",
             )
         except ValueError as exc:
-            form.add_error("username", str(exc).capitalize() + ".")
+            form.add_error("username", str(exc))
         else:
             login(request, customer.user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome, {customer.user.username}! Your account is ready.")

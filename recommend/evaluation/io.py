@@ -15,10 +15,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from core.csvfile import CsvFormatError, csv_table, text_decode
 from recommend.ml.data import InteractionData, ItemFeatures
 
 REQUIRED = ("user_id", "item_id", "timestamp")
 ITEM_REQUIRED = ("item_id", "title")
+FREE_TEXT = {"title", "description", "category"}  # the only columns where a quoted line break is data
 
 
 class DataFileError(ValueError):
@@ -26,63 +28,106 @@ class DataFileError(ValueError):
 
 
 def _read(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
+    """The file as a table of strings with a `_line` column: the line each row
+    begins on (core.csvfile tracks it, so an unclosed quote is reported at
+    the line that has it, not where the parser gave up)."""
     path = Path(path)
     if not path.exists():
         raise DataFileError(f"{path}: file not found")
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except pd.errors.EmptyDataError as exc:
-        raise DataFileError(f"{path}: the file is empty (expected a header {','.join(required)})") from exc
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataFileError(f"{path}: not a readable CSV file: {exc}") from exc
-    df.columns = [str(c).strip().lower() for c in df.columns]
-    missing = [c for c in required if c not in df.columns]
+        table = csv_table(text_decode(path.read_bytes()), skipinitialspace=True, skip_blank_lines=True)
+    except CsvFormatError as exc:
+        if str(exc).endswith("the file is empty"):
+            raise DataFileError(f"{path}: the file is empty (expected a header {','.join(required)})") from exc
+        raise DataFileError(f"{path}, {exc}") from exc
+    columns = [str(c).strip().lower() for c in table.header]
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        raise DataFileError(f"{path}: column(s) {', '.join(repeated)} appear twice in the header (line 1)")
+    missing = [c for c in required if c not in columns]
     if missing:
         raise DataFileError(
-            f"{path}: missing column(s) {', '.join(missing)} in the header (line 1); found {', '.join(df.columns)}"
+            f"{path}: missing column(s) {', '.join(missing)} in the header (line 1); found {', '.join(columns)}"
         )
-    if len(df) == 0:
+    if not table.rows:
         raise DataFileError(f"{path}: the file has a header but no rows")
+    df = pd.DataFrame(table.rows, columns=columns, dtype=str)
+    df["_line"] = table.lines
+    # only free text (a title, a description) may hold a line break: one in an id or a number is
+    # a quote that opened on the row's first line and swallowed the lines after it
+    for col in [c for c in columns if c not in FREE_TEXT]:
+        broken = df[col].str.contains("[\r\n]", regex=True)
+        if broken.any():
+            line = _line_of(df, broken)
+            raise DataFileError(
+                f"{path}, line {line}: a quoted field opens on this line and is not closed on it "
+                f'(its {col} runs over a line break): a stray or unclosed quote (")'
+            )
     for col in required:
         blank = df[col].str.strip() == ""
         if blank.any():
-            line = int(np.flatnonzero(blank.to_numpy())[0]) + 2
-            raise DataFileError(f"{path}, line {line}: empty {col}")
+            raise DataFileError(f"{path}, line {_line_of(df, blank)}: empty {col}")
     return df
 
 
-def parse_timestamps(values: pd.Series, *, path: Path | str = "<data>") -> np.ndarray:
+def _line_of(df: pd.DataFrame, mask) -> int:
+    """The file line of the first row where `mask` is true."""
+    position = int(np.flatnonzero(np.asarray(mask))[0])
+    return int(df["_line"].iloc[position]) if "_line" in df.columns else position + 2
+
+
+def parse_timestamps(values: pd.Series, *, path: Path | str = "<data>", lines=None) -> np.ndarray:
     """float64 Unix seconds from ISO-8601 strings or numbers (all one kind per file).
-    Naive ISO times are taken as UTC."""
+    Naive ISO times are taken as UTC; numbers must be finite. `lines`: the
+    file line of each value (default: one per line after the header)."""
     s = values.str.strip()
     numeric = pd.to_numeric(s, errors="coerce")
     if numeric.notna().all():
-        return numeric.to_numpy(dtype=np.float64)
-    parsed = pd.to_datetime(s, errors="coerce", utc=True, format="ISO8601")
+        seconds = numeric.to_numpy(dtype=np.float64)
+        bad = ~np.isfinite(seconds)
+        if bad.any():
+            position = int(np.flatnonzero(bad)[0])
+            line = int(lines[position]) if lines is not None else position + 2
+            raise DataFileError(f"{path}, line {line}: timestamp {s.iloc[position]!r} is not a finite number")
+        return seconds
+    try:
+        parsed = pd.to_datetime(s, errors="coerce", utc=True, format="ISO8601")
+    except (ValueError, OverflowError):  # a value pandas refuses even with errors="coerce"
+        parsed = pd.Series([_one_timestamp(v) for v in s], index=s.index, dtype="datetime64[ns, UTC]")
     bad = parsed.isna().to_numpy()
     if bad.any():
-        line = int(np.flatnonzero(bad)[0]) + 2
+        position = int(np.flatnonzero(bad)[0])
+        line = int(lines[position]) if lines is not None else position + 2
         raise DataFileError(
-            f"{path}, line {line}: cannot parse timestamp {s.iloc[line - 2]!r} "
+            f"{path}, line {line}: cannot parse timestamp {s.iloc[position]!r} "
             "(expected ISO-8601 like 2011-12-09T12:50:00 or Unix seconds)"
         )
     return ((parsed - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)).to_numpy(dtype=np.float64)
 
 
+def _one_timestamp(value: str):
+    try:
+        return pd.to_datetime(value, errors="coerce", utc=True, format="ISO8601")
+    except (ValueError, OverflowError):
+        return pd.NaT
+
+
 def _numbers(df: pd.DataFrame, col: str, path: Path) -> np.ndarray:
-    v = pd.to_numeric(df[col].str.strip(), errors="coerce")
-    bad = v.isna().to_numpy() & (df[col].str.strip() != "").to_numpy()
+    """A column as finite float64 numbers (blank: NaN)."""
+    v = pd.to_numeric(df[col].str.strip(), errors="coerce").to_numpy(dtype=np.float64)
+    given = (df[col].str.strip() != "").to_numpy()
+    bad = given & ~np.isfinite(v)
     if bad.any():
-        line = int(np.flatnonzero(bad)[0]) + 2
-        raise DataFileError(f"{path}, line {line}: {col} {df[col].iloc[line - 2]!r} is not a number")
-    return v.to_numpy(dtype=np.float64)
+        position = int(np.flatnonzero(bad)[0])
+        raise DataFileError(f"{path}, line {_line_of(df, bad)}: {col} {df[col].iloc[position]!r} is not a number")
+    return v
 
 
 def load_interactions_csv(path: str | Path, items_path: str | Path | None = None, *, seed: int = 0) -> InteractionData:
     """Read the generic CSV form into an InteractionData (ties shuffled with `seed`)."""
     path = Path(path)
     df = _read(path, REQUIRED)
-    times = parse_timestamps(df["timestamp"], path=path)
+    times = parse_timestamps(df["timestamp"], path=path, lines=df["_line"].to_numpy())
     qty = None
     for col in ("quantity", "rating"):
         if col in df.columns:
@@ -99,8 +144,10 @@ def load_interactions_csv(path: str | Path, items_path: str | Path | None = None
         idf["item_id"] = idf["item_id"].str.strip()
         dup = idf["item_id"].duplicated().to_numpy()
         if dup.any():
-            line = int(np.flatnonzero(dup)[0]) + 2
-            raise DataFileError(f"{items_path}, line {line}: item_id {idf['item_id'].iloc[line - 2]!r} appears twice")
+            position = int(np.flatnonzero(dup)[0])
+            raise DataFileError(
+                f"{items_path}, line {_line_of(idf, dup)}: item_id {idf['item_id'].iloc[position]!r} appears twice"
+            )
         listed = idf["item_id"].to_numpy(dtype=object)
         extra = np.setdiff1d(item_ids, listed)
         item_ids = np.concatenate([listed, extra]).astype(object)

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from checkout.models import Order
 from marketing.models import Campaign
@@ -60,7 +61,8 @@ def test_operator_launches_a_segment_campaign_member_uses_coupon_outsider_cannot
     page.goto("/admin/profiles/segment/add/")
     page.fill("#id_name", "Germany")
     page.fill("textarea[name=rule]", RULE)
-    page.wait_for_function("document.getElementById('segment-live').textContent.includes('1 members')")
+    # a locator wait: wait_for_function evaluates a string, which the Content-Security-Policy refuses
+    expect(page.locator("#segment-live")).to_contain_text("1 members")
     assert "£120.00" in page.locator("#segment-live").inner_text()
     screenshot("marketing-1-segment")
     page.click("input[name=_save]")

@@ -33,7 +33,8 @@ def test_search_with_a_typo_then_a_facet_finds_the_product(page, screenshot, cat
     box = page.get_by_test_id("search-box")
     box.fill("lant")
     # autocomplete: the header box's datalist fills from /search/suggest/
-    page.wait_for_function("document.querySelectorAll('#search-suggestions option').length > 0")
+    # a locator wait: wait_for_function evaluates a string, which the Content-Security-Policy refuses
+    page.locator("#search-suggestions option").first.wait_for(state="attached")
     options = page.locator("#search-suggestions option").evaluate_all("os => os.map(o => o.value)")
     assert options[0] == "lantern" and "Garden Solar Lantern" in options
 

@@ -163,6 +163,32 @@ def test_malformed_file_stops_naming_the_line_and_changes_nothing(tmp_path, rows
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("later", [0, 1, 274, 2000])
+def test_an_unclosed_quote_is_reported_at_the_line_that_has_it(tmp_path, later):
+    """Issue 13, defect 11: the csv module gives up where the quoted field
+    ends (a later quote, the field size limit or the end of the file), which
+    was reported as the line with the error, 274 lines after the real one."""
+    good = ROWS[:2] * 400
+    bad = '536365,71053,"WHITE METAL LANTERN,6,2010-12-01 08:26:00,3.39,17850.0,United Kingdom'
+    rows = good[:10] + [bad] + good[10 : 10 + later]
+    if later == 274:  # a stray quote further down closes the field, as in the issue
+        rows.append('536999,22423,REGENCY" CAKESTAND,1,2011-01-06 11:00:00,12.75,12347.0,Iceland')
+    before = counts()
+    with pytest.raises(CommandError) as excinfo:
+        run(write(tmp_path, rows=rows))
+    message = str(excinfo.value)
+    assert "line 12: a quoted field opens on this line and is not closed" in message, message
+    assert "nothing was written" in message and counts() == before
+
+
+@pytest.mark.django_db
+def test_line_numbers_of_skipped_rows_count_physical_lines(tmp_path):
+    """A blank line is refused at its own line (not one later)."""
+    with pytest.raises(CommandError, match="line 4 has 0 fields, expected 8"):
+        run(write(tmp_path, rows=ROWS[:2] + [""] + ROWS[2:]))
+
+
+@pytest.mark.django_db
 def test_truncated_files_stop_with_a_clear_message(tmp_path):
     before = counts()
     plain = write(tmp_path)

@@ -8,7 +8,7 @@ from recommend.evaluation import DataFileError, load_interactions_csv, write_int
 
 def write(tmp_path, name, text):
     p = tmp_path / name
-    p.write_text(text)
+    p.write_bytes(text) if isinstance(text, bytes) else p.write_text(text)
     return p
 
 
@@ -63,6 +63,15 @@ def test_round_trip(tmp_path):
         ("user_id,item_id,timestamp\nu,A,2011-01-01\nu,B,yesterday\n", "line 3: cannot parse timestamp 'yesterday'"),
         ("user_id,item_id,timestamp\nu,A,2011-01-01\n,B,2011-01-02\n", "line 3: empty user_id"),
         ("user_id,item_id,timestamp,quantity\nu,A,1,two\n", "line 2: quantity 'two' is not a number"),
+        ("user_id,item_id,timestamp,quantity\nu,A,1,inf\n", "line 2: quantity 'inf' is not a number"),
+        ("user_id,item_id,timestamp\nu,A,1e999\n", "line 2: timestamp '1e999' is not a finite number"),
+        ("user_id,item_id,user_id\nu,A,1\n", "user_id appear twice in the header"),
+        ("user_id,item_id,timestamp\nu,A,1\nu,B\n", "line 3 has 2 fields, expected 3"),
+        # the unclosed quote is in line 3; the file runs on for 300 more lines
+        ('user_id,item_id,timestamp\nu,A,1\nu,"B,2\n' + "v,C,3\n" * 300, "line 3: a quoted field opens on this line"),
+        ('user_id,item_id,timestamp\nu,A,1\nu,"B,2\n' + "v,C,3\n" * 300 + 'w,D",4\n', "line 3: a quoted field opens"),
+        ("user_id,item_id,timestamp\nu,A,2011-01-01\n\nu,B,2x\n", "line 4: cannot parse timestamp '2x'"),
+        (b"user_id,item_id,timestamp\nu,A,1\nu,\xff,2\n", "line 3 is not valid UTF-8"),
     ],
 )
 def test_bad_interaction_files(tmp_path, text, message):
