@@ -188,7 +188,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": env.float("REDIS_SOCKET_CONNECT_TIMEOUT", default=1.0),
-    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=10.0),
+    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=3.0),
     "socket_keepalive": True,
     "health_check_interval": 25,
 }
