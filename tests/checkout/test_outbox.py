@@ -23,6 +23,8 @@ from .factories import CustomerFactory, ProductFactory
 
 SUBJECT = "Your Gift Shop order"
 
+pytestmark = pytest.mark.drill
+
 
 def _html_checkout(client, customer, product, key):
     client.force_login(customer.user)

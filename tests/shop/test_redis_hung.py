@@ -13,6 +13,8 @@ from checkout.outbox import outbox_enqueue, outbox_publish
 from core.cache import redis_backend, tolerant_cache
 from tests.conftest import celery_broker
 
+pytestmark = pytest.mark.drill
+
 
 @pytest.fixture
 def black_hole():

@@ -14,6 +14,8 @@ from profiles.models import Portrait
 from tests.checkout.factories import CustomerFactory
 from tests.conftest import celery_broker, wait_for
 
+pytestmark = pytest.mark.drill
+
 
 @pytest.mark.worker
 @pytest.mark.slow
