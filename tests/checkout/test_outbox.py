@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -113,3 +114,23 @@ def test_orders_paid_in_an_outage_get_one_mail_and_one_set_of_events(client, dri
             assert mails_to(drill_worker.mail_dir, f"{SUBJECT} {order.number}") == 1
             assert _purchases(order) == 1
     assert "order_confirmation_send" in drill_worker.log()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_admin_lists_the_outbox_and_publishes_again(admin_client, redis_server, settings):
+    """An operator sees what is pending and why, and publishes it again once the broker is back."""
+    with celery_broker(redis_server.url(1)):
+        redis_server.stop()
+        order = _html_checkout(Client(), CustomerFactory(), ProductFactory(stock=10), "admin-outbox-01")
+    page = admin_client.get("/admin/checkout/outboxmessage/")
+    assert page.status_code == 200
+    assert f"order-confirmation:{order.pk}".encode() in page.content and b"pending" in page.content
+    pending = list(OutboxMessage.objects.filter(done_at__isnull=True).values_list("pk", flat=True))
+    done = admin_client.post(  # the broker is "back": eager Celery runs the tasks here
+        "/admin/checkout/outboxmessage/",
+        {"action": "outbox_publish_again", "_selected_action": pending},
+        follow=True,
+    )
+    assert b"2 message(s) published" in done.content
+    assert not OutboxMessage.objects.filter(done_at__isnull=True).exists()
+    assert len(mail.outbox) == 1
