@@ -4,9 +4,9 @@ Actions call the services; stock changes happen there, never here."""
 from django.contrib import admin, messages
 from django.db.models import Count
 
-from . import services
+from . import outbox, services
 from .errors import CheckoutError
-from .models import Cart, CartLine, Coupon, CouponRedemption, Order, OrderLine
+from .models import Cart, CartLine, Coupon, CouponRedemption, Order, OrderLine, OutboxMessage
 
 
 class OrderLineInline(admin.TabularInline):
@@ -131,3 +131,52 @@ class CartAdmin(admin.ModelAdmin):
     list_display = ["id", "customer", "session_key", "coupon", "updated_at"]
     raw_id_fields = ["customer", "coupon"]
     inlines = [CartLineInline]
+
+
+@admin.action(description="Publish again now")
+def outbox_publish_again(modeladmin, request, queryset):
+    published = failed = 0
+    for message in queryset.filter(done_at__isnull=True):
+        OutboxMessage.objects.filter(pk=message.pk).update(attempts=0)  # an operator's retry starts a fresh count
+        if outbox.outbox_publish(message_id=message.pk):
+            published += 1
+        else:
+            failed += 1
+    if published:
+        modeladmin.message_user(request, f"{published} message(s) published.", level=messages.SUCCESS)
+    if failed:
+        modeladmin.message_user(
+            request, f"{failed} message(s) not accepted by the broker (see Last error).", level=messages.WARNING
+        )
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    """The transactional outbox (checkout/outbox.py): what is pending, sent or done, and why not."""
+
+    list_display = ["dedupe_key", "task", "state", "attempts", "created_at", "sent_at", "done_at", "last_error_short"]
+    list_filter = [("done_at", admin.EmptyFieldListFilter), ("sent_at", admin.EmptyFieldListFilter), "task"]
+    search_fields = ["dedupe_key", "task", "last_error"]
+    readonly_fields = [
+        "task",
+        "args",
+        "dedupe_key",
+        "created_at",
+        "next_attempt_at",
+        "sent_at",
+        "done_at",
+        "attempts",
+        "last_error",
+    ]
+    actions = [outbox_publish_again]
+    date_hierarchy = "created_at"
+
+    @admin.display(description="last error")
+    def last_error_short(self, obj):
+        return obj.last_error[:80]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

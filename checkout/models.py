@@ -218,3 +218,37 @@ class CouponRedemption(models.Model):
 
     def __str__(self) -> str:
         return f"{self.coupon} on {self.order}"
+
+
+class OutboxMessage(models.Model):
+    """A Celery task to run once, written in the transaction of the change
+    that calls for it (the transactional outbox): the order's confirmation
+    e-mail and purchase events survive a broker outage. Published after
+    commit (the fast path); `outbox_sweep` publishes again what is not done
+    by `next_attempt_at`. `done_at` is set when the task has run (the
+    tasks are idempotent, so publishing twice is harmless)."""
+
+    task = models.CharField(max_length=200)
+    args = models.JSONField(default=list, blank=True)
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    next_attempt_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)  # the broker last accepted it
+    done_at = models.DateTimeField(null=True, blank=True)  # the task ran
+    attempts = models.PositiveIntegerField(default=0)  # publishes tried
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], name="outbox_pending", condition=models.Q(done_at__isnull=True))
+        ]
+
+    def __str__(self) -> str:
+        return self.dedupe_key
+
+    @property
+    def state(self) -> str:
+        if self.done_at:
+            return "done"
+        return "sent" if self.sent_at else "pending"

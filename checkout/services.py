@@ -31,6 +31,7 @@ from .errors import (
     UnknownProduct,
 )
 from .models import Cart, CartLine, Coupon, CouponRedemption, Order, OrderLine, PaymentStatus
+from .outbox import outbox_enqueue
 from .parsing import Address
 from .payment import PaymentDeclined, PaymentGatewayError, get_gateway, normalise_token
 from .pricing import price_lines
@@ -53,6 +54,8 @@ MAX_LINE_QUANTITY = 10_000  # wholesalers buy in the hundreds; anything above is
 IDEMPOTENCY_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 # PostgreSQL advisory lock keys of carts being checked out: CHECKOUT_LOCK_BASE + cart id (a bigint)
 CHECKOUT_LOCK_BASE = 7_301 << 40
+# Queued through the outbox in the transaction that marks an order paid: (task in checkout.tasks, dedupe prefix)
+AFTER_PAYMENT_TASKS = (("order_confirmation_send", "order-confirmation"), ("order_events_record", "order-events"))
 
 
 def _after_commit(func, *args, **kwargs) -> None:
@@ -457,10 +460,9 @@ def _order_pay(*, order: Order, cart: Cart, payment_token: str, key: str) -> Ord
             )
             cart.lines.all().delete()
             Cart.objects.filter(pk=cart.pk).update(coupon=None, updated_at=timezone.now())
-            from . import tasks
-
-            _after_commit(tasks.order_confirmation_send.delay, order.pk)
-            _after_commit(tasks.order_events_record.delay, order.pk)
+            # in this transaction, so a broker outage cannot lose them (checkout/outbox.py)
+            for task, dedupe in AFTER_PAYMENT_TASKS:
+                outbox_enqueue(task=f"checkout.tasks.{task}", args=[order.pk], dedupe_key=f"{dedupe}:{order.pk}")
     except Exception:
         gateway.refund(reference=charge.reference, amount=charge.amount)
         _order_release(order=order)

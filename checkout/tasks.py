@@ -3,7 +3,7 @@ idempotent, queued with transaction.on_commit by the services."""
 
 from celery import shared_task
 
-from . import services
+from . import outbox, services
 
 
 @shared_task(
@@ -21,3 +21,9 @@ def order_confirmation_send(order_id: int) -> bool:
 @shared_task(name="checkout.tasks.order_events_record", queue="default", max_retries=3, time_limit=60)
 def order_events_record(order_id: int) -> bool:
     return services.order_events_record(order_id=order_id)
+
+
+# Every minute (shop/celery.py): publish again what the broker never accepted or a worker never ran.
+@shared_task(name="checkout.tasks.outbox_sweep", queue="default", time_limit=120)
+def outbox_sweep() -> dict[str, int]:
+    return outbox.outbox_sweep()

@@ -47,11 +47,23 @@ class RedisCache(DjangoRedisCache):
         self._class = ReusedClient
 
 
+# A Redis that hangs (accepts, never answers) must not hold a request: every
+# Redis cache gets these socket timeouts unless CACHE_URL sets its own
+# (`?socket_connect_timeout=…&socket_timeout=…`). TolerantCache then skips
+# the server for RETRY_SECONDS, so one request per 5 s pays the timeout.
+SOCKET_CONNECT_TIMEOUT = 0.5
+SOCKET_TIMEOUT = 1.0
+
+
 def redis_backend(caches: dict) -> dict:
-    """`caches` with Django's Redis backend replaced by this one."""
+    """`caches` with Django's Redis backend replaced by this one, with socket timeouts."""
     for config in caches.values():
         if config.get("BACKEND") == DJANGO_BACKEND:
             config["BACKEND"] = BACKEND
+        if config.get("BACKEND") == BACKEND:
+            options = config.setdefault("OPTIONS", {})
+            options.setdefault("socket_connect_timeout", SOCKET_CONNECT_TIMEOUT)
+            options.setdefault("socket_timeout", SOCKET_TIMEOUT)
     return caches
 
 

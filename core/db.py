@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 
 from django.db import connection
 from django.db.models import DateTimeField, JSONField, Model
@@ -83,3 +85,32 @@ def rows_bulk_insert(
             flush()
             count += len(chunk)
     return count
+
+
+@contextmanager
+def exclusive_run(name: str, *, timeout: int):
+    """Yield True in the one process that may run the job `name` now, False
+    in every other. On PostgreSQL a session advisory lock (try, never wait):
+    the server releases it when the holder's connection ends, so a worker
+    SIGKILLed mid-run never leaves the job locked. Elsewhere (SQLite, the
+    single-process default) a cache key with `timeout` seconds to live."""
+    from django.core.cache import cache
+
+    if connection.vendor != "postgresql":
+        acquired = bool(cache.add(f"exclusive-run:{name}", 1, timeout=timeout))
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                cache.delete(f"exclusive-run:{name}")
+        return
+    key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        acquired = bool(cursor.fetchone()[0])
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])

@@ -14,6 +14,12 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
+    # Every minute: the outbox's order e-mails and purchase events the broker never accepted or no worker ran
+    # (checkout/outbox.py; cron can run `manage.py outbox_sweep` instead).
+    "checkout-outbox-sweep": {
+        "task": "checkout.tasks.outbox_sweep",
+        "schedule": 60.0,
+    },
     # every portrait and the RFM/cluster baseline, rebuilt nightly at 03:15
     "profiles-portraits-build-all": {
         "task": "profiles.tasks.portraits_build_all",

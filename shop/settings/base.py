@@ -205,6 +205,22 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"recommend.tasks.*": {"queue": "ml"}}
 CELERY_TIMEZONE = TIME_ZONE
+# A Redis that hangs (rather than refuses) must not stall a request or a worker:
+# connect and read timeouts on the broker's sockets (the worker's BRPOP waits 1 s,
+# well inside socket_timeout), and publishing gives up after CELERY_BROKER_CONNECTION_TIMEOUT.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": env.float("REDIS_SOCKET_CONNECT_TIMEOUT", default=1.0),
+    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=3.0),
+    "socket_keepalive": True,
+    "health_check_interval": 25,
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True  # a worker started while Redis is down waits for it
+
+# --- the transactional outbox (checkout/outbox.py, docs/reliability.md) ----------
+OUTBOX_RETRY_SECONDS = env.float("OUTBOX_RETRY_SECONDS", default=30.0)  # not accepted by the broker: try again after
+OUTBOX_REDELIVER_SECONDS = env.float("OUTBOX_REDELIVER_SECONDS", default=600.0)  # accepted, not run: publish again
+OUTBOX_MAX_ATTEMPTS = 50  # then it waits for an operator (admin: Outbox messages, "Publish again")
 
 LOGGING = {
     "version": 1,

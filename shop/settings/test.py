@@ -5,6 +5,8 @@ pytest header, so a run on a laptop never passes for a run on PostgreSQL."""
 import socket
 from urllib.parse import urlparse
 
+from core.cache import redis_backend
+
 from .base import *  # noqa: F403
 from .base import BASE_DIR, env
 
@@ -40,7 +42,7 @@ else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "test.sqlite3"}}
 
 if USING_REDIS:
-    CACHES = {"default": {"BACKEND": "core.cache.RedisCache", "LOCATION": _REDIS_URL}}
+    CACHES = redis_backend({"default": {"BACKEND": "core.cache.RedisCache", "LOCATION": _REDIS_URL}})
     CELERY_BROKER_URL = _REDIS_URL
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shop-test"}}

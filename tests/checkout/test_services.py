@@ -457,13 +457,13 @@ def test_a_failure_after_the_charge_refunds_it_and_releases_the_stock(cart, prod
             refunds.append((reference, amount))
             return super().refund(reference=reference, amount=amount)
 
-    def broken_tasks_queue(*args, **kwargs):
-        raise OSError("broker gone while confirming")
+    def broken_outbox(*args, **kwargs):
+        raise OSError("outbox write failed while confirming")
 
     services.cart_add(cart=cart, product_id=product.pk, quantity=2)
     before = snapshot(cart, product)
     monkeypatch.setattr(checkout_services, "get_gateway", RecordingGateway)
-    monkeypatch.setattr(checkout_services, "_after_commit", broken_tasks_queue)
+    monkeypatch.setattr(checkout_services, "outbox_enqueue", broken_outbox)
     with pytest.raises(OSError):
         place(idempotency_key="fails-after-pay")
     # the whole charge (2 x 2.55 + 4.95 standard shipping) goes back
