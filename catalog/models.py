@@ -5,6 +5,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.text import slugify
 
+from .category_names import category_description, category_name
 from .naming import display_name, pack_size, product_blurb
 
 
@@ -32,6 +33,15 @@ class Category(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("catalog:category", args=[self.pk])
+
+    @property
+    def display_name(self) -> str:
+        """The name in the interface language (catalog/category_names.py)."""
+        return category_name(self.name)
+
+    @property
+    def display_description(self) -> str:
+        return category_description(self.description)
 
 
 LOW_STOCK = 10  # fewer units than this read "only N left"

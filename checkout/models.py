@@ -50,6 +50,8 @@ class Order(models.Model):
     ship_city = models.CharField(max_length=100, blank=True)
     ship_postcode = models.CharField(max_length=20, blank=True)
     coupon_code = models.CharField(max_length=40, blank=True)
+    # the interface language the order was placed in: its confirmation e-mail is written in it
+    language = models.CharField(max_length=16, blank=True, default="")
     payment_status = models.CharField(
         max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.NONE, blank=True
     )

@@ -10,11 +10,13 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from catalog import errors as catalog_errors
 from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
+from core.languages import language_of
 from profiles.services import event_record, purchase_events_cancel
 
 from . import selectors
@@ -395,6 +397,7 @@ def _order_reserve(*, cart: Cart, address: Address, shipping_method: str, coupon
         ship_city=address.city,
         ship_postcode=address.postcode,
         coupon_code=coupon.code if coupon else "",
+        language=language_of(translation.get_language()),
     )
     OrderLine.objects.bulk_create(
         [
@@ -482,13 +485,14 @@ def order_confirmation_send(*, order_id: int) -> bool:
             "lines": list(order.lines.all()),
             "shipping": SHIPPING_METHODS.get(order.shipping_method),
         }
-        send_mail(
-            subject=f"Your Gift Shop order {order.number}",
-            message=render_to_string("emails/order_confirmation.txt", context),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[order.email],
-            html_message=render_to_string("emails/order_confirmation.html", context),
-        )
+        with translation.override(language_of(order.language)):  # the language it was placed in
+            send_mail(
+                subject=_("Your Gift Shop order %(number)s") % {"number": order.number},
+                message=render_to_string("emails/order_confirmation.txt", context),
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=[order.email],
+                html_message=render_to_string("emails/order_confirmation.html", context),
+            )
         order.confirmation_sent_at = timezone.now()
         order.save(update_fields=["confirmation_sent_at"])
     return True

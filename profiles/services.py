@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from catalog import selectors as catalog_selectors
@@ -74,12 +75,20 @@ def customer_sign_up(*, username: str, password: str, email: str = "", country: 
     User = get_user_model()
     username = username.strip()
     if not username:
-        raise ValueError("a username is needed")
+        raise ValueError(_("A username is needed."))
     with transaction.atomic():
         if User.objects.filter(username__iexact=username).exists():
-            raise ValueError("that username is taken")
+            raise ValueError(_("That username is taken."))
         user = User.objects.create_user(username=username, email=email.strip(), password=password)
         return Customer.objects.create(user=user, country=country.strip())
+
+
+def customer_language_set(*, customer: Customer, language: str) -> None:
+    """Keep the interface language the shopper chose (one of settings.LANGUAGES)."""
+    from core.languages import language_of
+
+    customer.language = language_of(language)
+    customer.save(update_fields=["language"])
 
 
 # =============================================================================
