@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import translation
 from django.utils.text import slugify
 
 from .category_names import category_description, category_name
@@ -103,7 +104,10 @@ class Product(models.Model):
     @property
     def blurb(self) -> str:
         """A short description drawn from the name and the category."""
-        return product_blurb(self.name, self.category.name, self.category.description, self.price)
+        category = self.category
+        return product_blurb(
+            self.name, category.display_name, category.display_description, self.price, _=translation.gettext
+        )
 
     @property
     def is_low_stock(self) -> bool:

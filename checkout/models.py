@@ -2,24 +2,25 @@ from decimal import Decimal
 
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class PaymentStatus(models.TextChoices):
-    NONE = "", "None (imported)"
-    CAPTURED = "captured", "Captured"
-    REFUNDED = "refunded", "Refunded"
+    NONE = "", _("None (imported)")
+    CAPTURED = "captured", _("Captured")
+    REFUNDED = "refunded", _("Refunded")
 
 
 class Order(models.Model):
     """An order: imported from the history or placed in the shop."""
 
     class Status(models.TextChoices):
-        PLACED = "placed", "Placed"
-        PAID = "paid", "Paid"
-        SHIPPED = "shipped", "Shipped"
-        COMPLETED = "completed", "Completed"
-        CANCELLED = "cancelled", "Cancelled"
-        REFUNDED = "refunded", "Refunded"
+        PLACED = "placed", _("Placed")
+        PAID = "paid", _("Paid")
+        SHIPPED = "shipped", _("Shipped")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+        REFUNDED = "refunded", _("Refunded")
 
     number = models.CharField(max_length=32, unique=True)
     customer = models.ForeignKey(
@@ -202,8 +203,8 @@ class Coupon(models.Model):
     @property
     def label(self) -> str:
         if self.kind == self.Kind.PERCENTAGE:
-            return f"{self.value.normalize():f}% off"
-        return f"£{self.value} off"
+            return _("%(percent)s%% off") % {"percent": f"{self.value.normalize():f}"}
+        return _("£%(amount)s off") % {"amount": self.value}
 
 
 class CouponRedemption(models.Model):

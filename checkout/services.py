@@ -66,24 +66,27 @@ def _quantity_check(quantity: int, *, allow_zero: bool = False) -> int:
     """A line quantity must be from 1 (or 0, which removes a line) to MAX_LINE_QUANTITY."""
     low = 0 if allow_zero else 1
     if quantity < low:
-        raise InvalidQuantity(f"Quantity must be at least {low}.")
+        raise InvalidQuantity(_("Quantity must be at least %(low)s.") % {"low": low})
     if quantity > MAX_LINE_QUANTITY:
-        raise InvalidQuantity(f"Quantity must be at most {MAX_LINE_QUANTITY:,}.")
+        raise InvalidQuantity(_("Quantity must be at most %(max)s.") % {"max": f"{MAX_LINE_QUANTITY:,}"})
     return quantity
 
 
 def _product_for_cart(product_id: int) -> Product:
     product = catalog_selectors.product_find(product_id=product_id)
     if product is None:
-        raise UnknownProduct("There is no such product.")
+        raise UnknownProduct(_("There is no such product."))
     return product
 
 
 def _stock_check(product: Product, quantity: int) -> None:
     if not product.is_active:
-        raise UnknownProduct(f"{product.display_name} is no longer sold.")
+        raise UnknownProduct(_("%(display_name)s is no longer sold.") % {"display_name": product.display_name})
     if product.stock < quantity:
-        raise OutOfStock(f"Only {product.stock} left of {product.display_name}.")
+        raise OutOfStock(
+            _("Only %(stock)s left of %(display_name)s.")
+            % {"stock": product.stock, "display_name": product.display_name}
+        )
 
 
 def _cart_event(cart: Cart, kind: str, product: Product, quantity: int) -> None:
@@ -144,7 +147,7 @@ def cart_add(*, cart: Cart, product_id: int, quantity: int) -> CartLine:
     line = CartLine.objects.filter(cart=cart, product=product).first()
     new_quantity = quantity + (line.quantity if line else 0)
     if new_quantity > MAX_LINE_QUANTITY:
-        raise InvalidQuantity(f"Quantity must be at most {MAX_LINE_QUANTITY:,}.")
+        raise InvalidQuantity(_("Quantity must be at most %(max)s.") % {"max": f"{MAX_LINE_QUANTITY:,}"})
     _stock_check(product, new_quantity)
     if line is None:
         line = CartLine.objects.create(cart=cart, product=product, quantity=new_quantity)
@@ -159,7 +162,7 @@ def cart_add(*, cart: Cart, product_id: int, quantity: int) -> CartLine:
 def _cart_line(cart: Cart, line_id: int) -> CartLine:
     line = CartLine.objects.select_related("product").filter(cart=cart, pk=line_id).first()
     if line is None:
-        raise CheckoutError("There is no such line in your cart.", field="line", code="unknown_line")
+        raise CheckoutError(_("There is no such line in your cart."), field="line", code="unknown_line")
     return line
 
 
@@ -193,9 +196,9 @@ def cart_remove_line(*, cart: Cart, line_id: int) -> None:
 def cart_apply_coupon(*, cart: Cart, code: str) -> Coupon:
     code = (code or "").strip()
     if not code:
-        raise CouponInvalid("Enter a coupon code.", code="coupon_blank")
+        raise CouponInvalid(_("Enter a coupon code."), code="coupon_blank")
     if len(code) > 40:
-        raise CouponInvalid("There is no such coupon.", code="coupon_unknown")
+        raise CouponInvalid(_("There is no such coupon."), code="coupon_unknown")
     totals = selectors.cart_totals(cart=cart)
     coupon = selectors.coupon_check(
         coupon=selectors.coupon_find(code=code), customer=cart.customer, subtotal=totals.subtotal, code=code
@@ -278,7 +281,7 @@ def order_place(
     key = (idempotency_key or "").strip()
     if not IDEMPOTENCY_KEY_RE.fullmatch(key):
         raise CheckoutError(
-            "A checkout key of 8–64 letters, digits, - or _ is required.",
+            _("A checkout key of 8–64 letters, digits, - or _ is required."),
             field="idempotency_key",
             code="invalid_idempotency_key",
         )
@@ -286,11 +289,11 @@ def order_place(
     if existing is not None and not _awaiting_payment(existing):
         return existing
     if cart.customer_id is None:
-        raise CheckoutError("Log in to check out.", code="login_required")
+        raise CheckoutError(_("Log in to check out."), code="login_required")
     if shipping_method not in SHIPPING_METHODS:
-        raise CheckoutError("Choose a shipping method.", field="shipping_method", code="invalid_shipping_method")
+        raise CheckoutError(_("Choose a shipping method."), field="shipping_method", code="invalid_shipping_method")
     if not normalise_token(payment_token).isdigit():
-        raise PaymentFailed("Enter a card number (digits only).", code="invalid_payment_token")
+        raise PaymentFailed(_("Enter a card number (digits only)."), code="invalid_payment_token")
     with _cart_checkout_lock(cart.pk):
         try:
             with transaction.atomic():
@@ -312,7 +315,7 @@ def _order_for_key(key: str, cart: Cart) -> Order | None:
     existing = Order.objects.filter(idempotency_key=key).first()
     if existing is not None and existing.customer_id != cart.customer_id:
         raise CheckoutError(
-            "This checkout key was used for another order.", field="idempotency_key", code="idempotency_conflict"
+            _("This checkout key was used for another order."), field="idempotency_key", code="idempotency_conflict"
         )
     return existing
 
@@ -359,7 +362,7 @@ def _order_reserve(*, cart: Cart, address: Address, shipping_method: str, coupon
         return existing
     lines = list(cart.lines.order_by("product_id"))
     if not lines:
-        raise EmptyCart("Your cart is empty.")
+        raise EmptyCart(_("Your cart is empty."))
     try:
         products = catalog_services.stock_reserve(quantities={line.product_id: line.quantity for line in lines})
     except catalog_errors.InsufficientStock as exc:
@@ -377,7 +380,7 @@ def _order_reserve(*, cart: Cart, address: Address, shipping_method: str, coupon
     totals = price_lines(lines=priced, coupon=coupon, shipping_method=shipping_method)
     email = address.email or customer.user.email
     if not email:
-        raise InvalidAddress("An e-mail address is needed for the confirmation.", field="email")
+        raise InvalidAddress(_("An e-mail address is needed for the confirmation."), field="email")
     order = Order.objects.create(
         number=_order_number(),
         idempotency_key=key,
@@ -427,7 +430,7 @@ def _order_pay(*, order: Order, cart: Cart, payment_token: str, key: str) -> Ord
         if isinstance(exc, PaymentDeclined):
             raise PaymentFailed(str(exc), code="payment_declined") from exc
         raise PaymentFailed(
-            "The payment service failed; you have not been charged. Please try again.", code="payment_error"
+            _("The payment service failed; you have not been charged. Please try again."), code="payment_error"
         ) from exc
     try:
         with transaction.atomic():
@@ -536,7 +539,7 @@ def _refund_payment(order: Order) -> None:
             get_gateway().refund(reference=order.payment_reference, amount=order.total)
         except PaymentGatewayError as exc:
             raise OrderStateError(
-                "The refund failed at the payment service; nothing was changed.", code="refund_failed"
+                _("The refund failed at the payment service; nothing was changed."), code="refund_failed"
             ) from exc
         order.payment_status = PaymentStatus.REFUNDED
         order.refunded_at = timezone.now()
@@ -550,7 +553,10 @@ def order_cancel(*, order: Order, customer: Customer | None = None) -> Order:
     if customer is not None and order.customer_id != customer.pk:
         raise Order.DoesNotExist
     if not order.can_cancel:
-        raise OrderStateError(f"Order {order.number} can no longer be cancelled ({order.get_status_display()}).")
+        raise OrderStateError(
+            _("Order %(number)s can no longer be cancelled (%(status)s).")
+            % {"number": order.number, "status": order.get_status_display()}
+        )
     quantities = _order_lines_quantities(order)
     if quantities:
         catalog_services.stock_release(quantities=quantities)
@@ -567,7 +573,10 @@ def order_cancel(*, order: Order, customer: Customer | None = None) -> Order:
 def order_mark_shipped(*, order: Order) -> Order:
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.is_historical or order.status not in (Order.Status.PLACED, Order.Status.PAID):
-        raise OrderStateError(f"Order {order.number} cannot be shipped ({order.get_status_display()}).")
+        raise OrderStateError(
+            _("Order %(number)s cannot be shipped (%(status)s).")
+            % {"number": order.number, "status": order.get_status_display()}
+        )
     order.status = Order.Status.SHIPPED
     order.shipped_at = timezone.now()
     order.save(update_fields=["status", "shipped_at"])
@@ -584,7 +593,7 @@ def order_refund(*, order: Order) -> Order:
         Order.Status.SHIPPED,
         Order.Status.COMPLETED,
     ):
-        raise OrderStateError(f"Order {order.number} has no payment to refund.")
+        raise OrderStateError(_("Order %(number)s has no payment to refund.") % {"number": order.number})
     _refund_payment(order)
     order.status = Order.Status.REFUNDED
     order.save(update_fields=["status", "payment_status", "refunded_at"])

@@ -91,3 +91,11 @@ def pounds(value) -> str:
     sign = "-" if amount < 0 else ""
     number = formats.number_format(abs(amount), decimal_pos=2, use_l10n=True, force_grouping=True)
     return f"{sign}£{number}"
+
+
+@register.filter
+def category_label(name) -> str:
+    """A stored (English) category name in the active language: `{{ a.name|category_label }}`."""
+    from catalog.selectors import category_name
+
+    return category_name(str(name or ""))
