@@ -40,8 +40,7 @@ from django.db import connection
 from django.db.models import Count, Max
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from .category_names import category_name
 from .models import Category, Product
@@ -125,10 +124,10 @@ COLOUR_LABELS = {
     "turquoise": pgettext_lazy("colour", "Turquoise"),
 }
 PRICE_BANDS = [  # (key, label, low inclusive, high exclusive)
-    ("under-1", _lazy("Under £1"), Decimal("0"), Decimal("1")),
-    ("1-3", _lazy("£1 to £3"), Decimal("1"), Decimal("3")),
-    ("3-10", _lazy("£3 to £10"), Decimal("3"), Decimal("10")),
-    ("10-up", _lazy("£10 and over"), Decimal("10"), None),
+    ("under-1", gettext_lazy("Under £1"), Decimal("0"), Decimal("1")),
+    ("1-3", gettext_lazy("£1 to £3"), Decimal("1"), Decimal("3")),
+    ("3-10", gettext_lazy("£3 to £10"), Decimal("3"), Decimal("10")),
+    ("10-up", gettext_lazy("£10 and over"), Decimal("10"), None),
 ]
 PRICE_BAND_KEYS = {key for key, *_ in PRICE_BANDS}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
@@ -54,7 +54,7 @@ class CartSerializer(serializers.Serializer):
     discount = serializers.DecimalField(max_digits=12, decimal_places=2)
     coupon = serializers.SerializerMethodField()
     total = serializers.DecimalField(
-        max_digits=12, decimal_places=2, help_text=_lazy("Before shipping, which is chosen at checkout")
+        max_digits=12, decimal_places=2, help_text=gettext_lazy("Before shipping, which is chosen at checkout")
     )
 
     def get_coupon(self, totals) -> str | None:
@@ -93,8 +93,10 @@ class _RawValueField(serializers.Field):
 
 
 class CartItemInSerializer(serializers.Serializer):
-    product = _RawValueField(help_text=_lazy("Product id"), required=False, allow_null=True, default=None)
-    quantity = _RawValueField(help_text=_lazy("Whole number, 1–10,000"), required=False, allow_null=True, default=1)
+    product = _RawValueField(help_text=gettext_lazy("Product id"), required=False, allow_null=True, default=None)
+    quantity = _RawValueField(
+        help_text=gettext_lazy("Whole number, 1–10,000"), required=False, allow_null=True, default=1
+    )
 
     def validate_product(self, value) -> int:
         return _parsed(parsing.product_id_parse, value)
@@ -105,7 +107,10 @@ class CartItemInSerializer(serializers.Serializer):
 
 class CartItemPatchSerializer(serializers.Serializer):
     quantity = _RawValueField(
-        help_text=_lazy("Whole number, 0 (removes the line) to 10,000"), required=False, allow_null=True, default=None
+        help_text=gettext_lazy("Whole number, 0 (removes the line) to 10,000"),
+        required=False,
+        allow_null=True,
+        default=None,
     )
 
     def validate_quantity(self, value) -> int:
@@ -186,18 +191,20 @@ class CheckoutInSerializer(serializers.Serializer):
     city = serializers.CharField(required=False, allow_blank=True, default="")
     postcode = serializers.CharField(required=False, allow_blank=True, default="")
     country = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text=_lazy("One of the data set's countries")
+        required=False, allow_blank=True, default="", help_text=gettext_lazy("One of the data set's countries")
     )
     email = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text=_lazy("Defaults to the account's e-mail")
+        required=False, allow_blank=True, default="", help_text=gettext_lazy("Defaults to the account's e-mail")
     )
     shipping_method = serializers.ChoiceField(choices=list(SHIPPING_METHODS))
     payment_token = serializers.CharField(help_text=test_cards_help())
     coupon = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text=_lazy("Overrides the coupon applied to the cart")
+        required=False, allow_blank=True, default="", help_text=gettext_lazy("Overrides the coupon applied to the cart")
     )
     idempotency_key = serializers.CharField(
-        help_text=_lazy("One per checkout attempt (8–64 of A-Z a-z 0-9 - _): sending it again returns the same order")
+        help_text=gettext_lazy(
+            "One per checkout attempt (8–64 of A-Z a-z 0-9 - _): sending it again returns the same order"
+        )
     )
 
     def validate(self, data):

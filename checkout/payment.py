@@ -24,16 +24,16 @@ from decimal import Decimal
 from django.utils.functional import lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 CARD_SUCCEEDS = "4242424242424242"
 CARD_DECLINED = "4000000000000002"
 CARD_ERRORS = "4000000000000119"
 
 TEST_CARDS = [
-    (CARD_SUCCEEDS, "4242 4242 4242 4242", _lazy("succeeds")),
-    (CARD_DECLINED, "4000 0000 0000 0002", _lazy("is declined")),
-    (CARD_ERRORS, "4000 0000 0000 0119", _lazy("makes the gateway fail")),
+    (CARD_SUCCEEDS, "4242 4242 4242 4242", gettext_lazy("succeeds")),
+    (CARD_DECLINED, "4000 0000 0000 0002", gettext_lazy("is declined")),
+    (CARD_ERRORS, "4000 0000 0000 0119", gettext_lazy("makes the gateway fail")),
 ]
 
 
@@ -41,7 +41,7 @@ def test_cards_help():
     """ "Test cards: 4242 … succeeds; …", in the language of the page that shows it."""
     return format_lazy(
         "{}{}",
-        _lazy("Test cards: "),
+        gettext_lazy("Test cards: "),
         lazy(lambda: "; ".join(f"{shown} {what}" for _n, shown, what in TEST_CARDS), str)(),
     )
 

@@ -42,7 +42,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import urlencode
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from checkout import selectors as checkout_selectors
 from core.languages import language_of
@@ -58,9 +58,9 @@ TOKEN_SALT = "marketing.cart_reminder"
 HASH_KEY = "cart-reminders"
 RECOMMENDED = 4
 SUBJECTS = (
-    _lazy("You left something in your cart"),
-    _lazy("Your cart is still waiting"),
-    _lazy("Last reminder: your cart"),
+    gettext_lazy("You left something in your cart"),
+    gettext_lazy("Your cart is still waiting"),
+    gettext_lazy("Last reminder: your cart"),
 )
 DEFAULTS = {
     "CART_REMINDER_SCHEDULE": ["1h", "1d", "5d"],

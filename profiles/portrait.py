@@ -22,8 +22,7 @@ import numpy as np
 import pandas as pd
 from django.utils import dates as django_dates
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext, pgettext, pgettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, pgettext, pgettext_lazy
 
 from catalog.selectors import category_name
 
@@ -69,11 +68,13 @@ SEGMENT_LABELS = {
     "lost": pgettext_lazy("segment", "Lost"),
 }
 SEASON_LABELS = {
-    "none": _lazy("No orders yet"),
-    "christmas": _lazy("Christmas buyer: most of the spend from September to December, much of it on Christmas lines"),
-    "one-off": _lazy("One order so far"),
-    "year-round": _lazy("All year round"),
-    "occasional": _lazy("Now and then"),
+    "none": gettext_lazy("No orders yet"),
+    "christmas": gettext_lazy(
+        "Christmas buyer: most of the spend from September to December, much of it on Christmas lines"
+    ),
+    "one-off": gettext_lazy("One order so far"),
+    "year-round": gettext_lazy("All year round"),
+    "occasional": gettext_lazy("Now and then"),
 }
 # Django's own month and weekday names (translated by Django's catalogs)
 MONTHS = [django_dates.MONTHS[m] for m in range(1, 13)]

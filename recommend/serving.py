@@ -37,7 +37,7 @@ import numpy as np
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone, translation
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from catalog import selectors as catalog_selectors
 from profiles import selectors as profiles_selectors
@@ -123,19 +123,19 @@ PAGES: dict[str, tuple[str, ...]] = {
 
 # the slots' headings, in the interface language
 TITLES = {
-    "home_for_you": _lazy("Recommended for you"),
-    "home_because_viewed": _lazy("Because you viewed %(anchor)s"),
-    "home_buy_again": _lazy("Buy it again"),
-    "home_trending": _lazy("Trending now"),
-    "home_country": _lazy("Popular in %(country)s"),
-    "product_for_you": _lazy("Picked for you"),
-    "product_also_bought": _lazy("Customers who bought this also bought"),
-    "product_complete_set": _lazy("Complete the set"),
-    "product_similar": _lazy("Similar items"),
-    "cart_together": _lazy("Frequently bought together"),
-    "checkout_addon": _lazy("A little something to add"),
-    "search_for_you": _lazy("Recommended for you"),
-    "confirmation_more": _lazy("You may also like"),
+    "home_for_you": gettext_lazy("Recommended for you"),
+    "home_because_viewed": gettext_lazy("Because you viewed %(anchor)s"),
+    "home_buy_again": gettext_lazy("Buy it again"),
+    "home_trending": gettext_lazy("Trending now"),
+    "home_country": gettext_lazy("Popular in %(country)s"),
+    "product_for_you": gettext_lazy("Picked for you"),
+    "product_also_bought": gettext_lazy("Customers who bought this also bought"),
+    "product_complete_set": gettext_lazy("Complete the set"),
+    "product_similar": gettext_lazy("Similar items"),
+    "cart_together": gettext_lazy("Frequently bought together"),
+    "checkout_addon": gettext_lazy("A little something to add"),
+    "search_for_you": gettext_lazy("Recommended for you"),
+    "confirmation_more": gettext_lazy("You may also like"),
 }
 
 
