@@ -776,7 +776,7 @@ def portrait_summarize(portrait: Any) -> str:
         "amount": f"£{float(p.monetary):,.2f}",
         "when": when,
     }
-    return f"{first}{pgettext('between sentences', ' ')}{second}"
+    return pgettext("two sentences", "%(first)s %(second)s") % {"first": first, "second": second}
 
 
 def _join(items: list[str]) -> str:

@@ -81,7 +81,9 @@ class PreferredLanguageMiddleware:
                 if preferred and not is_default(preferred):
                     target = f"/{preferred}{request.path_info}"
                     urlconf = getattr(request, "urlconf", None)
-                    if is_valid_path(target, urlconf):
+                    with translation.override(preferred):  # i18n_patterns resolve in the active language
+                        valid = is_valid_path(target, urlconf)
+                    if valid:
                         query = request.META.get("QUERY_STRING", "")
                         response = HttpResponseRedirect(f"{target}?{query}" if query else target)
                         patch_vary_headers(response, ("Accept-Language", "Cookie"))

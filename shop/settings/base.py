@@ -96,7 +96,8 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
-LANGUAGE_CODE = "en-gb"
+LANGUAGE_CODE = "en"  # British formats: shop/formats/en (FORMAT_MODULE_PATH)
+FORMAT_MODULE_PATH = ["shop.formats"]
 TIME_ZONE = "Europe/London"
 USE_I18N = True
 # English is served unprefixed, Simplified Chinese under /zh-hans/ (docs/i18n.md).
