@@ -42,17 +42,17 @@ def _run(modeladmin, request, queryset, service, done: str):
 
 @admin.action(description=_("Mark selected orders as shipped"))
 def mark_shipped(modeladmin, request, queryset):
-    _run(modeladmin, request, queryset, services.order_mark_shipped, "marked shipped")
+    _run(modeladmin, request, queryset, services.order_mark_shipped, _("marked shipped"))
 
 
 @admin.action(description=_("Refund selected orders (payment back; stock stays)"))
 def refund(modeladmin, request, queryset):
-    _run(modeladmin, request, queryset, services.order_refund, "refunded")
+    _run(modeladmin, request, queryset, services.order_refund, _("refunded"))
 
 
 @admin.action(description=_("Cancel selected orders (not shipped; stock returns)"))
 def cancel(modeladmin, request, queryset):
-    _run(modeladmin, request, queryset, services.order_cancel, "cancelled")
+    _run(modeladmin, request, queryset, services.order_cancel, _("cancelled"))
 
 
 @admin.register(Order)
