@@ -7,6 +7,8 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.countries import country_name
+
 from . import selectors
 from .errors import CheckoutError
 from .parsing import ADDRESS_FIELDS, Address, address_parse
@@ -34,7 +36,9 @@ class CheckoutForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = [("", _("Choose…"))] + [(c, c) for c in selectors.country_choices()]
+        self.fields["country"].choices = [("", _("Choose…"))] + [
+            (c, country_name(c)) for c in selectors.country_choices()
+        ]
         self.fields["shipping_method"].choices = [
             (m.code, f"{m.name} – £{m.price} ({m.description})") for m in SHIPPING_METHODS.values()
         ]

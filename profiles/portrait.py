@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext, pgettext_lazy
 
 from catalog.selectors import category_name
+from core.countries import country_name
 
 from . import clv
 
@@ -736,10 +737,10 @@ def portrait_summarize(portrait: Any) -> str:
             text = _("A new customer who has not bought anything yet, browsing %(interests)s so far.")
         else:
             text = _("A new customer who has not bought anything yet.")
-        return text % {"country": country, "interests": browsing}
+        return text % {"country": country_name(country), "interests": browsing}
     kind = pgettext("buyer", "wholesale") if p.is_bulk_buyer else pgettext("buyer", "retail")
     if has_country:
-        subject = _("A %(kind)s buyer from %(country)s") % {"kind": kind, "country": country}
+        subject = _("A %(kind)s buyer from %(country)s") % {"kind": kind, "country": country_name(country)}
     else:
         subject = _("A %(kind)s buyer") % {"kind": kind}
     if interests:

@@ -17,6 +17,8 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.countries import country_name
+
 
 def display_name_of(name: str) -> str:
     """A product name as the catalog pages show it (`{{ product.name|title }}`)."""
@@ -85,6 +87,7 @@ def from_your_order(product) -> str:
 
 
 def popular_in(country: str, *, wholesale: bool = False, buyers: int | None = None) -> str:
+    country = country_name(country)
     if wholesale:
         text = _("Popular with wholesale buyers in %(country)s") % {"country": country}
     else:

@@ -40,6 +40,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 
 from catalog import selectors as catalog_selectors
+from core.countries import country_name
 from profiles import selectors as profiles_selectors
 from profiles.selectors import HistoryEvent, Shopper
 from recommend.ml.base import top_k
@@ -748,7 +749,7 @@ def _gen_country(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
     popular = _country_popular(state)
     if not popular:
         return None
-    title = str(TITLES["home_country"]) % {"country": state.country}
+    title = str(TITLES["home_country"]) % {"country": country_name(state.country)}
     cands = [
         Candidate(p, float(b), reasons.popular_in(state.country, wholesale=state.wholesale, buyers=b))
         for p, b in sorted(popular.items(), key=lambda x: -x[1])

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
 
 from catalog import selectors as catalog_selectors
+from core.countries import country_name
 from marketing import selectors as marketing_selectors
 from profiles import selectors as profiles_selectors
 from profiles import services as profiles_services
@@ -161,7 +162,7 @@ def demo_customers(request):
         messages.success(
             request,
             _("You are now shopping as customer %(id)s (%(country)s).")
-            % {"id": customer.external_id, "country": customer.country},
+            % {"id": customer.external_id, "country": country_name(customer.country)},
         )
         return redirect("home")
     query = request.GET.get("q", "")

@@ -99,3 +99,11 @@ def category_label(name) -> str:
     from catalog.selectors import category_name
 
     return category_name(str(name or ""))
+
+
+@register.filter
+def country_label(country) -> str:
+    """A stored country (the data set's English) in the active language: `{{ order.country|country_label }}`."""
+    from core.countries import country_name
+
+    return country_name(str(country or ""))

@@ -108,8 +108,10 @@ def test_recommendation_reasons_read_in_chinese():
         assert reasons.month_of(october, now=now) == "十月"
         assert reasons.because("view", product) == "因为您看过 White Hanging Heart T-Light Holder"
         assert reasons.trending(3, 30) == "正在流行：近 30 天有 3 位顾客购买"
+        assert reasons.popular_in("EIRE", buyers=4) == "在爱尔兰的顾客中很受欢迎（4 人购买）"  # the data set's country, named
     with translation.override("en"):
         assert reasons.because("view", product) == "Because you viewed White Hanging Heart T-Light Holder"
+        assert reasons.popular_in("EIRE") == "Popular with customers in EIRE"  # English keeps the data's spelling
 
 
 def test_the_portrait_summary_and_segment_read_in_chinese_and_english():
@@ -131,7 +133,7 @@ def test_the_portrait_summary_and_segment_read_in_chinese_and_english():
     with translation.override("en"):
         en = portrait_summarize(portrait)
     assert zh == (
-        "一位来自United Kingdom的零售买家，主要购买圣诞节和蜡烛与烛台，对价格比较敏感，每年秋天都为圣诞节备货。"
+        "一位来自英国的零售买家，主要购买圣诞节和蜡烛与烛台，对价格比较敏感，每年秋天都为圣诞节备货。"
         "忠实客户：共 5 笔订单，合计 £1,234.50，最近一笔在12 天前。"
     )
     assert en == (
