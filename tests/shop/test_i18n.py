@@ -108,7 +108,8 @@ def test_recommendation_reasons_read_in_chinese():
         assert reasons.month_of(october, now=now) == "十月"
         assert reasons.because("view", product) == "因为您看过 White Hanging Heart T-Light Holder"
         assert reasons.trending(3, 30) == "正在流行：近 30 天有 3 位顾客购买"
-        assert reasons.popular_in("EIRE", buyers=4) == "在爱尔兰的顾客中很受欢迎（4 人购买）"  # the data set's country, named
+        # the data set's country, named in Chinese
+        assert reasons.popular_in("EIRE", buyers=4) == "在爱尔兰的顾客中很受欢迎（4 人购买）"
     with translation.override("en"):
         assert reasons.because("view", product) == "Because you viewed White Hanging Heart T-Light Holder"
         assert reasons.popular_in("EIRE") == "Popular with customers in EIRE"  # English keeps the data's spelling
