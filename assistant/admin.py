@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .models import Conversation, Message, PolicyPage
 
@@ -20,7 +21,7 @@ class ConversationAdmin(admin.ModelAdmin):
     readonly_fields = ("customer", "session_key", "language", "state", "created_at", "updated_at")
     inlines = [MessageInline]
 
-    @admin.display(description="messages")
+    @admin.display(description=_("messages"))
     def message_count(self, obj):
         return obj.messages.count()
 

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
 
 from .models import Category, Product, SearchQueryStat
 
@@ -15,13 +16,13 @@ class CategoryAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_product_count=Count("products"))
 
-    @admin.display(description="products", ordering="_product_count")
+    @admin.display(description=_("products"), ordering="_product_count")
     def product_count(self, obj):
         return obj._product_count
 
 
 class InStockFilter(admin.SimpleListFilter):
-    title = "stock"
+    title = _("stock")
     parameter_name = "stock_state"
 
     def lookups(self, request, model_admin):
@@ -52,7 +53,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 class FoundNothingFilter(admin.SimpleListFilter):
-    title = "results"
+    title = _("results")
     parameter_name = "found"
 
     def lookups(self, request, model_admin):

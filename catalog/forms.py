@@ -5,14 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from .selectors import DEFAULT_SORT
 
 SORT_CHOICES = [
-    ("popular", "Most popular"),
-    ("price_asc", "Price: low to high"),
-    ("price_desc", "Price: high to low"),
-    ("name", "Name A–Z"),
+    ("popular", _("Most popular")),
+    ("price_asc", _("Price: low to high")),
+    ("price_desc", _("Price: high to low")),
+    ("name", _("Name A–Z")),
 ]
 
 
@@ -23,23 +24,23 @@ class ProductFilterForm(forms.Form):
         min_value=Decimal("0"),
         max_digits=10,
         decimal_places=2,
-        label="Min £",
-        widget=forms.NumberInput(attrs={"step": "0.01", "placeholder": "Min", "inputmode": "decimal"}),
+        label=_("Min £"),
+        widget=forms.NumberInput(attrs={"step": "0.01", "placeholder": _("Min"), "inputmode": "decimal"}),
     )
     max_price = forms.DecimalField(
         required=False,
         min_value=Decimal("0"),
         max_digits=10,
         decimal_places=2,
-        label="Max £",
-        widget=forms.NumberInput(attrs={"step": "0.01", "placeholder": "Max", "inputmode": "decimal"}),
+        label=_("Max £"),
+        widget=forms.NumberInput(attrs={"step": "0.01", "placeholder": _("Max"), "inputmode": "decimal"}),
     )
 
     def clean(self):
         data = super().clean()
         low, high = data.get("min_price"), data.get("max_price")
         if low is not None and high is not None and low > high:
-            raise forms.ValidationError("The minimum price is higher than the maximum price.")
+            raise forms.ValidationError(_("The minimum price is higher than the maximum price."))
         return data
 
     def filters(self) -> dict:

@@ -3,8 +3,10 @@ from decimal import Decimal
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import translation
 from django.utils.text import slugify
 
+from .category_names import category_description, category_name
 from .naming import display_name, pack_size, product_blurb
 
 
@@ -32,6 +34,15 @@ class Category(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("catalog:category", args=[self.pk])
+
+    @property
+    def display_name(self) -> str:
+        """The name in the interface language (catalog/category_names.py)."""
+        return category_name(self.name)
+
+    @property
+    def display_description(self) -> str:
+        return category_description(self.description)
 
 
 LOW_STOCK = 10  # fewer units than this read "only N left"
@@ -93,7 +104,10 @@ class Product(models.Model):
     @property
     def blurb(self) -> str:
         """A short description drawn from the name and the category."""
-        return product_blurb(self.name, self.category.name, self.category.description, self.price)
+        category = self.category
+        return product_blurb(
+            self.name, category.display_name, category.display_description, self.price, _=translation.gettext
+        )
 
     @property
     def is_low_stock(self) -> bool:

@@ -12,6 +12,7 @@ Place Settings")."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 _APOSTROPHE = re.compile(r"([a-z])'([A-Z])")
 _AFTER_DIGIT = re.compile(r"\d([A-Z])")
@@ -47,17 +48,26 @@ def pack_size(name: str) -> int | None:
     return None
 
 
-def product_blurb(name: str, category: str, category_description: str = "", price=None) -> str:
+def _untranslated(text: str) -> str:
+    return text
+
+
+def product_blurb(
+    name: str, category: str, category_description: str = "", price=None, *, _: Callable[[str], str] = _untranslated
+) -> str:
     """A short description from what the data has: the category and what it
-    holds, and the pack size (with the price of one piece) when the name gives one."""
-    text = f"Part of our {category} range"
+    holds, and the pack size (with the price of one piece) when the name gives one.
+    `_` translates the sentences (the model passes Django's gettext and the
+    category's translated name and description; this module stays Django-free)."""
     if category_description and category_description.lower() != category.lower():
-        text += f": {category_description[0].lower()}{category_description[1:].rstrip('.')}"
-    text += "."
+        what = f"{category_description[0].lower()}{category_description[1:].rstrip('.')}"
+        text = _("Part of our %(category)s range: %(what)s.") % {"category": category, "what": what}
+    else:
+        text = _("Part of our %(category)s range.") % {"category": category}
     size = pack_size(name)
-    if size:
-        text += f" Sold as a pack of {size}"
-        if price:
-            text += f" (£{float(price) / size:.2f} a piece)"
-        text += "."
+    if size and price:
+        each = f"£{float(price) / size:.2f}"
+        text += " " + _("Sold as a pack of %(size)s (%(each)s a piece).") % {"size": size, "each": each}
+    elif size:
+        text += " " + _("Sold as a pack of %(size)s.") % {"size": size}
     return text

@@ -38,7 +38,11 @@ import numpy as np
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Max
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from .category_names import category_name
 from .models import Category, Product
 
 log = logging.getLogger(__name__)
@@ -100,11 +104,30 @@ COLOURS = [
     "grey",
     "turquoise",
 ]
+# the colour words' names in the interface language (the facet's labels)
+COLOUR_LABELS = {
+    "red": pgettext_lazy("colour", "Red"),
+    "pink": pgettext_lazy("colour", "Pink"),
+    "blue": pgettext_lazy("colour", "Blue"),
+    "green": pgettext_lazy("colour", "Green"),
+    "white": pgettext_lazy("colour", "White"),
+    "black": pgettext_lazy("colour", "Black"),
+    "ivory": pgettext_lazy("colour", "Ivory"),
+    "cream": pgettext_lazy("colour", "Cream"),
+    "gold": pgettext_lazy("colour", "Gold"),
+    "silver": pgettext_lazy("colour", "Silver"),
+    "purple": pgettext_lazy("colour", "Purple"),
+    "yellow": pgettext_lazy("colour", "Yellow"),
+    "orange": pgettext_lazy("colour", "Orange"),
+    "brown": pgettext_lazy("colour", "Brown"),
+    "grey": pgettext_lazy("colour", "Grey"),
+    "turquoise": pgettext_lazy("colour", "Turquoise"),
+}
 PRICE_BANDS = [  # (key, label, low inclusive, high exclusive)
-    ("under-1", "Under £1", Decimal("0"), Decimal("1")),
-    ("1-3", "£1 to £3", Decimal("1"), Decimal("3")),
-    ("3-10", "£3 to £10", Decimal("3"), Decimal("10")),
-    ("10-up", "£10 and over", Decimal("10"), None),
+    ("under-1", gettext_lazy("Under £1"), Decimal("0"), Decimal("1")),
+    ("1-3", gettext_lazy("£1 to £3"), Decimal("1"), Decimal("3")),
+    ("3-10", gettext_lazy("£3 to £10"), Decimal("3"), Decimal("10")),
+    ("10-up", gettext_lazy("£10 and over"), Decimal("10"), None),
 ]
 PRICE_BAND_KEYS = {key for key, *_ in PRICE_BANDS}
 
@@ -524,12 +547,14 @@ def search(
         if keep(r, "colour"):
             colours.update(r["colours"])
     facets.category = [
-        FacetValue(str(cid), names[cid], n, cid == category_id)
+        FacetValue(str(cid), category_name(names[cid]), n, cid == category_id)
         for cid, n in sorted(cats.items(), key=lambda kv: (-kv[1], names[kv[0]]))
     ]
-    facets.price = [FacetValue(key, label, bands[key], key == band) for key, label, *_ in PRICE_BANDS if bands[key]]
+    facets.price = [
+        FacetValue(key, str(label), bands[key], key == band) for key, label, *_ in PRICE_BANDS if bands[key]
+    ]
     facets.colour = [
-        FacetValue(c, c.capitalize(), n, c == colour)
+        FacetValue(c, str(COLOUR_LABELS.get(c, c.capitalize())), n, c == colour)
         for c, n in sorted(colours.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
     total = len(ranked)
@@ -557,7 +582,8 @@ def suggest(prefix: str, *, limit: int = 8) -> list[dict]:
         .order_by("-count", "query")
         .values_list("query", flat=True)[: max(limit // 2, 1)]
     )
-    out = [{"kind": "query", "label": q, "url": f"/search/?q={q}"} for q in queries]
+    search_url = reverse("catalog:search")  # in the active language (/zh-hans/search/)
+    out = [{"kind": "query", "label": q, "url": f"{search_url}?{urlencode({'q': q})}"} for q in queries]
     words = text.split()
     cond = Q()
     for w in words:

@@ -304,3 +304,10 @@ def product_names_in(*, text: str, limit: int = 20) -> list[str]:
         .exclude(name="")
         .values_list("name", flat=True)[:limit]
     )
+
+
+def category_name(name: str) -> str:
+    """A category's stored (English) name in the active language (catalog/category_names.py)."""
+    from .category_names import category_name as translated
+
+    return translated(name)

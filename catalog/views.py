@@ -7,6 +7,7 @@ import hashlib
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from . import selectors, services
@@ -94,19 +95,19 @@ def _facet_params(request) -> tuple[dict, list[str]]:
         if raw.isdigit() and selectors.category_exists(category_id=int(raw)):
             out["category_id"] = int(raw)
         else:
-            errors.append("That category does not exist; showing every category.")
+            errors.append(_("That category does not exist; showing every category."))
     raw = request.GET.get("band", "")
     if raw:
         if raw in PRICE_BAND_KEYS:
             out["band"] = raw
         else:
-            errors.append("Unknown price band; showing every price.")
+            errors.append(_("Unknown price band; showing every price."))
     raw = request.GET.get("colour", "")
     if raw:
         if raw in COLOURS:
             out["colour"] = raw
         else:
-            errors.append("Unknown colour; showing every colour.")
+            errors.append(_("Unknown colour; showing every colour."))
     return out, errors
 
 

@@ -3,6 +3,7 @@ Actions call the services; stock changes happen there, never here."""
 
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
 
 from . import outbox, services
 from .errors import CheckoutError
@@ -28,24 +29,30 @@ def _run(modeladmin, request, queryset, service, done: str):
             service(order=order)
             ok += 1
         except CheckoutError as exc:
-            modeladmin.message_user(request, f"{order.number}: {exc.message}", level=messages.WARNING)
+            modeladmin.message_user(
+                request,
+                _("%(number)s: %(message)s") % {"number": order.number, "message": exc.message},
+                level=messages.WARNING,
+            )
     if ok:
-        modeladmin.message_user(request, f"{ok} order(s) {done}.", level=messages.SUCCESS)
+        modeladmin.message_user(
+            request, _("%(ok)s order(s) %(done)s.") % {"ok": ok, "done": done}, level=messages.SUCCESS
+        )
 
 
-@admin.action(description="Mark selected orders as shipped")
+@admin.action(description=_("Mark selected orders as shipped"))
 def mark_shipped(modeladmin, request, queryset):
-    _run(modeladmin, request, queryset, services.order_mark_shipped, "marked shipped")
+    _run(modeladmin, request, queryset, services.order_mark_shipped, _("marked shipped"))
 
 
-@admin.action(description="Refund selected orders (payment back; stock stays)")
+@admin.action(description=_("Refund selected orders (payment back; stock stays)"))
 def refund(modeladmin, request, queryset):
-    _run(modeladmin, request, queryset, services.order_refund, "refunded")
+    _run(modeladmin, request, queryset, services.order_refund, _("refunded"))
 
 
-@admin.action(description="Cancel selected orders (not shipped; stock returns)")
+@admin.action(description=_("Cancel selected orders (not shipped; stock returns)"))
 def cancel(modeladmin, request, queryset):
-    _run(modeladmin, request, queryset, services.order_cancel, "cancelled")
+    _run(modeladmin, request, queryset, services.order_cancel, _("cancelled"))
 
 
 @admin.register(Order)
@@ -115,7 +122,7 @@ class CouponAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_used=Count("redemptions"))
 
-    @admin.display(ordering="n_used", description="used")
+    @admin.display(ordering="n_used", description=_("used"))
     def used(self, obj):
         return obj.n_used
 

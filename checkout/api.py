@@ -4,6 +4,8 @@ the services do the work. Errors: 4xx with `{field: [{"code", "message"}]}`."""
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import generics, serializers, status
@@ -18,7 +20,7 @@ from . import parsing, selectors, services
 from .cart_session import request_cart
 from .errors import CheckoutError
 from .models import Order, OrderLine
-from .payment import TEST_CARDS
+from .payment import test_cards_help
 from .shipping import SHIPPING_METHODS
 
 ERROR_SCHEMA = inline_serializer(
@@ -53,7 +55,7 @@ class CartSerializer(serializers.Serializer):
     discount = serializers.DecimalField(max_digits=12, decimal_places=2)
     coupon = serializers.SerializerMethodField()
     total = serializers.DecimalField(
-        max_digits=12, decimal_places=2, help_text="Before shipping, which is chosen at checkout"
+        max_digits=12, decimal_places=2, help_text=gettext_lazy("Before shipping, which is chosen at checkout")
     )
 
     def get_coupon(self, totals) -> str | None:
@@ -92,8 +94,10 @@ class _RawValueField(serializers.Field):
 
 
 class CartItemInSerializer(serializers.Serializer):
-    product = _RawValueField(help_text="Product id", required=False, allow_null=True, default=None)
-    quantity = _RawValueField(help_text="Whole number, 1–10,000", required=False, allow_null=True, default=1)
+    product = _RawValueField(help_text=gettext_lazy("Product id"), required=False, allow_null=True, default=None)
+    quantity = _RawValueField(
+        help_text=gettext_lazy("Whole number, 1–10,000"), required=False, allow_null=True, default=1
+    )
 
     def validate_product(self, value) -> int:
         return _parsed(parsing.product_id_parse, value)
@@ -104,7 +108,10 @@ class CartItemInSerializer(serializers.Serializer):
 
 class CartItemPatchSerializer(serializers.Serializer):
     quantity = _RawValueField(
-        help_text="Whole number, 0 (removes the line) to 10,000", required=False, allow_null=True, default=None
+        help_text=gettext_lazy("Whole number, 0 (removes the line) to 10,000"),
+        required=False,
+        allow_null=True,
+        default=None,
     )
 
     def validate_quantity(self, value) -> int:
@@ -185,20 +192,20 @@ class CheckoutInSerializer(serializers.Serializer):
     city = serializers.CharField(required=False, allow_blank=True, default="")
     postcode = serializers.CharField(required=False, allow_blank=True, default="")
     country = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="One of the data set's countries"
+        required=False, allow_blank=True, default="", help_text=gettext_lazy("One of the data set's countries")
     )
     email = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="Defaults to the account's e-mail"
+        required=False, allow_blank=True, default="", help_text=gettext_lazy("Defaults to the account's e-mail")
     )
     shipping_method = serializers.ChoiceField(choices=list(SHIPPING_METHODS))
-    payment_token = serializers.CharField(
-        help_text="Test cards: " + "; ".join(f"{shown} {what}" for _, shown, what in TEST_CARDS)
-    )
+    payment_token = serializers.CharField(help_text=test_cards_help())
     coupon = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="Overrides the coupon applied to the cart"
+        required=False, allow_blank=True, default="", help_text=gettext_lazy("Overrides the coupon applied to the cart")
     )
     idempotency_key = serializers.CharField(
-        help_text="One per checkout attempt (8–64 of A-Z a-z 0-9 - _): sending it again returns the same order"
+        help_text=gettext_lazy(
+            "One per checkout attempt (8–64 of A-Z a-z 0-9 - _): sending it again returns the same order"
+        )
     )
 
     def validate(self, data):
@@ -269,7 +276,7 @@ class CheckoutView(APIView):
         data = ser.validated_data
         customer = customer_for_user(request.user)
         if customer is None:
-            return _error(CheckoutError("This account has no customer profile.", code="no_customer"))
+            return _error(CheckoutError(_("This account has no customer profile."), code="no_customer"))
         cart = request_cart(request, create=True)
         try:
             order = services.order_place(

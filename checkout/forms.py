@@ -5,27 +5,30 @@ from __future__ import annotations
 import uuid
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from core.countries import country_name
 
 from . import selectors
 from .errors import CheckoutError
 from .parsing import ADDRESS_FIELDS, Address, address_parse
-from .payment import TEST_CARDS
+from .payment import test_cards_help
 from .shipping import DEFAULT_SHIPPING_METHOD, SHIPPING_METHODS
 
 
 class CheckoutForm(forms.Form):
-    name = forms.CharField(label="Full name", max_length=120)
-    line1 = forms.CharField(label="Address", max_length=200)
-    line2 = forms.CharField(label="Address line 2", max_length=200, required=False)
-    city = forms.CharField(label="Town or city", max_length=100)
-    postcode = forms.CharField(label="Postcode", max_length=12)
-    country = forms.ChoiceField(label="Country")
-    email = forms.EmailField(label="E-mail for the confirmation", required=False)
-    shipping_method = forms.ChoiceField(label="Shipping", widget=forms.RadioSelect, initial=DEFAULT_SHIPPING_METHOD)
+    name = forms.CharField(label=_("Full name"), max_length=120)
+    line1 = forms.CharField(label=_("Address"), max_length=200)
+    line2 = forms.CharField(label=_("Address line 2"), max_length=200, required=False)
+    city = forms.CharField(label=_("Town or city"), max_length=100)
+    postcode = forms.CharField(label=_("Postcode"), max_length=12)
+    country = forms.ChoiceField(label=_("Country"))
+    email = forms.EmailField(label=_("E-mail for the confirmation"), required=False)
+    shipping_method = forms.ChoiceField(label=_("Shipping"), widget=forms.RadioSelect, initial=DEFAULT_SHIPPING_METHOD)
     payment_token = forms.CharField(
-        label="Card number",
+        label=_("Card number"),
         max_length=32,
-        help_text="Test cards: " + "; ".join(f"{shown} {what}" for _, shown, what in TEST_CARDS),
+        help_text=test_cards_help(),
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
     )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
@@ -33,7 +36,9 @@ class CheckoutForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = [("", "Choose…")] + [(c, c) for c in selectors.country_choices()]
+        self.fields["country"].choices = [("", _("Choose…"))] + [
+            (c, country_name(c)) for c in selectors.country_choices()
+        ]
         self.fields["shipping_method"].choices = [
             (m.code, f"{m.name} – £{m.price} ({m.description})") for m in SHIPPING_METHODS.values()
         ]

@@ -2,24 +2,25 @@ from decimal import Decimal
 
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class PaymentStatus(models.TextChoices):
-    NONE = "", "None (imported)"
-    CAPTURED = "captured", "Captured"
-    REFUNDED = "refunded", "Refunded"
+    NONE = "", _("None (imported)")
+    CAPTURED = "captured", _("Captured")
+    REFUNDED = "refunded", _("Refunded")
 
 
 class Order(models.Model):
     """An order: imported from the history or placed in the shop."""
 
     class Status(models.TextChoices):
-        PLACED = "placed", "Placed"
-        PAID = "paid", "Paid"
-        SHIPPED = "shipped", "Shipped"
-        COMPLETED = "completed", "Completed"
-        CANCELLED = "cancelled", "Cancelled"
-        REFUNDED = "refunded", "Refunded"
+        PLACED = "placed", _("Placed")
+        PAID = "paid", _("Paid")
+        SHIPPED = "shipped", _("Shipped")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+        REFUNDED = "refunded", _("Refunded")
 
     number = models.CharField(max_length=32, unique=True)
     customer = models.ForeignKey(
@@ -50,6 +51,8 @@ class Order(models.Model):
     ship_city = models.CharField(max_length=100, blank=True)
     ship_postcode = models.CharField(max_length=20, blank=True)
     coupon_code = models.CharField(max_length=40, blank=True)
+    # the interface language the order was placed in: its confirmation e-mail is written in it
+    language = models.CharField(max_length=16, blank=True, default="")
     payment_status = models.CharField(
         max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.NONE, blank=True
     )
@@ -200,8 +203,8 @@ class Coupon(models.Model):
     @property
     def label(self) -> str:
         if self.kind == self.Kind.PERCENTAGE:
-            return f"{self.value.normalize():f}% off"
-        return f"£{self.value} off"
+            return _("%(percent)s%% off") % {"percent": f"{self.value.normalize():f}"}
+        return _("£%(amount)s off") % {"amount": self.value}
 
 
 class CouponRedemption(models.Model):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext as _
 
 from . import selectors
 from .errors import InvalidAddress, InvalidQuantity, UnknownProduct
@@ -37,12 +38,12 @@ def quantity_parse(value) -> int:
     """A whole number from a form field or a JSON value: an int (not a bool),
     or up to 12 digits with an optional sign. The range is the services' rule."""
     if isinstance(value, bool):
-        raise InvalidQuantity("Quantity must be a whole number.")
+        raise InvalidQuantity(_("Quantity must be a whole number."))
     if isinstance(value, int):
         return value
     text = str(value if value is not None else "").strip()
     if not re.fullmatch(r"[+-]?\d{1,12}", text):
-        raise InvalidQuantity("Quantity must be a whole number.")
+        raise InvalidQuantity(_("Quantity must be a whole number."))
     return int(text)
 
 
@@ -52,7 +53,7 @@ def product_id_parse(value) -> int:
         return value
     text = str(value if value is not None else "").strip()
     if not re.fullmatch(r"\d{1,18}", text):
-        raise UnknownProduct("There is no such product.")
+        raise UnknownProduct(_("There is no such product."))
     return int(text)
 
 
@@ -60,21 +61,21 @@ def address_parse(*, data: dict) -> Address:
     """Clean and check a shipping address; InvalidAddress lists every bad field."""
     clean = {k: str(data.get(k) or "").strip() for k in ADDRESS_FIELDS}
     errors: dict[str, str] = {}
-    for key, label in (("name", "Name"), ("line1", "Address"), ("city", "Town or city")):
+    for key, label in (("name", _("Name")), ("line1", _("Address")), ("city", _("Town or city"))):
         if len(clean[key]) < 2:
-            errors[key] = f"{label} is required."
+            errors[key] = _("%(label)s is required.") % {"label": label}
     for key, limit in ADDRESS_LIMITS.items():
         if len(clean[key]) > limit:
-            errors[key] = f"At most {limit} characters."
+            errors[key] = _("At most %(limit)s characters.") % {"limit": limit}
     if not POSTCODE_RE.fullmatch(clean["postcode"]):
-        errors["postcode"] = "Enter a valid postcode (letters, digits, spaces, dashes)."
+        errors["postcode"] = _("Enter a valid postcode (letters, digits, spaces, dashes).")
     if clean["country"] not in selectors.country_choices():
-        errors["country"] = "Choose a country from the list."
+        errors["country"] = _("Choose a country from the list.")
     if clean["email"]:
         try:
             validate_email(clean["email"])
         except ValidationError:
-            errors["email"] = "Enter a valid e-mail address."
+            errors["email"] = _("Enter a valid e-mail address.")
     if errors:
-        raise InvalidAddress("Please correct the address.", errors=errors)
+        raise InvalidAddress(_("Please correct the address."), errors=errors)
     return Address(**clean)

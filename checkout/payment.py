@@ -21,15 +21,29 @@ import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 CARD_SUCCEEDS = "4242424242424242"
 CARD_DECLINED = "4000000000000002"
 CARD_ERRORS = "4000000000000119"
 
 TEST_CARDS = [
-    (CARD_SUCCEEDS, "4242 4242 4242 4242", "succeeds"),
-    (CARD_DECLINED, "4000 0000 0000 0002", "is declined"),
-    (CARD_ERRORS, "4000 0000 0000 0119", "makes the gateway fail"),
+    (CARD_SUCCEEDS, "4242 4242 4242 4242", gettext_lazy("succeeds")),
+    (CARD_DECLINED, "4000 0000 0000 0002", gettext_lazy("is declined")),
+    (CARD_ERRORS, "4000 0000 0000 0119", gettext_lazy("makes the gateway fail")),
 ]
+
+
+def test_cards_help():
+    """ "Test cards: 4242 … succeeds; …", in the language of the page that shows it."""
+    return format_lazy(
+        "{}{}",
+        gettext_lazy("Test cards: "),
+        lazy(lambda: "; ".join(f"{shown} {what}" for _n, shown, what in TEST_CARDS), str)(),
+    )
 
 
 class PaymentDeclined(Exception):
@@ -58,16 +72,16 @@ class TestGateway:
     def charge(self, *, amount: Decimal, token: str, reference: str, idempotency_key: str) -> Charge:
         card = normalise_token(token)
         if card == CARD_ERRORS:
-            raise PaymentGatewayError("The payment service did not answer.")
+            raise PaymentGatewayError(_("The payment service did not answer."))
         if card == CARD_DECLINED:
-            raise PaymentDeclined("Your card was declined.")
+            raise PaymentDeclined(_("Your card was declined."))
         if card != CARD_SUCCEEDS:
-            raise PaymentDeclined("Unknown card: use one of the test cards.")
+            raise PaymentDeclined(_("Unknown card: use one of the test cards."))
         return Charge(reference=f"ch_test_{secrets.token_hex(8)}", amount=amount)
 
     def refund(self, *, reference: str, amount: Decimal) -> str:
         if not reference:
-            raise PaymentGatewayError("Nothing to refund: no payment reference.")
+            raise PaymentGatewayError(_("Nothing to refund: no payment reference."))
         return f"re_test_{secrets.token_hex(8)}"
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Prefetch, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from profiles import selectors as profiles_selectors
 
@@ -95,28 +96,35 @@ def coupon_check(
     if coupon is None or not coupon.is_active:
         shown = code.strip().upper()
         raise CouponInvalid(
-            f"There is no coupon {shown}." if shown else "There is no such coupon.", code="coupon_unknown"
+            _("There is no coupon %(shown)s.") % {"shown": shown} if shown else _("There is no such coupon."),
+            code="coupon_unknown",
         )
     if coupon.valid_from and now < coupon.valid_from:
-        raise CouponInvalid(f"Coupon {coupon.code} is not valid yet.", code="coupon_not_started")
+        raise CouponInvalid(_("Coupon %(code)s is not valid yet.") % {"code": coupon.code}, code="coupon_not_started")
     if coupon.valid_until and now > coupon.valid_until:
-        raise CouponInvalid(f"Coupon {coupon.code} has expired.", code="coupon_expired")
+        raise CouponInvalid(_("Coupon %(code)s has expired.") % {"code": coupon.code}, code="coupon_expired")
     if coupon.usage_limit is not None and coupon.redemptions.count() >= coupon.usage_limit:
-        raise CouponInvalid(f"Coupon {coupon.code} has been used up.", code="coupon_used_up")
+        raise CouponInvalid(_("Coupon %(code)s has been used up.") % {"code": coupon.code}, code="coupon_used_up")
     customer_id = customer.pk if customer is not None else None
     if coupon.segment_id and not profiles_selectors.customer_in_segment(
         customer_id=customer_id, segment_id=coupon.segment_id
     ):
-        raise CouponInvalid(f"Coupon {coupon.code} is not available for your account.", code="coupon_wrong_segment")
+        raise CouponInvalid(
+            _("Coupon %(code)s is not available for your account.") % {"code": coupon.code}, code="coupon_wrong_segment"
+        )
     if (
         coupon.once_per_customer
         and customer is not None
         and CouponRedemption.objects.filter(coupon=coupon, customer=customer).exists()
     ):
-        raise CouponInvalid(f"You have already used coupon {coupon.code}.", code="coupon_already_used")
+        raise CouponInvalid(
+            _("You have already used coupon %(code)s.") % {"code": coupon.code}, code="coupon_already_used"
+        )
     if subtotal < coupon.min_spend:
         raise CouponInvalid(
-            f"Coupon {coupon.code} needs a minimum spend of £{coupon.min_spend}.", code="coupon_min_spend"
+            _("Coupon %(code)s needs a minimum spend of £%(min_spend)s.")
+            % {"code": coupon.code, "min_spend": coupon.min_spend},
+            code="coupon_min_spend",
         )
     return coupon
 

@@ -10,11 +10,13 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from catalog import errors as catalog_errors
 from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
+from core.languages import language_of
 from profiles.services import event_record, purchase_events_cancel
 
 from . import selectors
@@ -68,24 +70,27 @@ def _quantity_check(quantity: int, *, allow_zero: bool = False) -> int:
     """A line quantity must be from 1 (or 0, which removes a line) to MAX_LINE_QUANTITY."""
     low = 0 if allow_zero else 1
     if quantity < low:
-        raise InvalidQuantity(f"Quantity must be at least {low}.")
+        raise InvalidQuantity(_("Quantity must be at least %(low)s.") % {"low": low})
     if quantity > MAX_LINE_QUANTITY:
-        raise InvalidQuantity(f"Quantity must be at most {MAX_LINE_QUANTITY:,}.")
+        raise InvalidQuantity(_("Quantity must be at most %(max)s.") % {"max": f"{MAX_LINE_QUANTITY:,}"})
     return quantity
 
 
 def _product_for_cart(product_id: int) -> Product:
     product = catalog_selectors.product_find(product_id=product_id)
     if product is None:
-        raise UnknownProduct("There is no such product.")
+        raise UnknownProduct(_("There is no such product."))
     return product
 
 
 def _stock_check(product: Product, quantity: int) -> None:
     if not product.is_active:
-        raise UnknownProduct(f"{product.display_name} is no longer sold.")
+        raise UnknownProduct(_("%(display_name)s is no longer sold.") % {"display_name": product.display_name})
     if product.stock < quantity:
-        raise OutOfStock(f"Only {product.stock} left of {product.display_name}.")
+        raise OutOfStock(
+            _("Only %(stock)s left of %(display_name)s.")
+            % {"stock": product.stock, "display_name": product.display_name}
+        )
 
 
 def _cart_event(cart: Cart, kind: str, product: Product, quantity: int) -> None:
@@ -146,7 +151,7 @@ def cart_add(*, cart: Cart, product_id: int, quantity: int) -> CartLine:
     line = CartLine.objects.filter(cart=cart, product=product).first()
     new_quantity = quantity + (line.quantity if line else 0)
     if new_quantity > MAX_LINE_QUANTITY:
-        raise InvalidQuantity(f"Quantity must be at most {MAX_LINE_QUANTITY:,}.")
+        raise InvalidQuantity(_("Quantity must be at most %(max)s.") % {"max": f"{MAX_LINE_QUANTITY:,}"})
     _stock_check(product, new_quantity)
     if line is None:
         line = CartLine.objects.create(cart=cart, product=product, quantity=new_quantity)
@@ -161,7 +166,7 @@ def cart_add(*, cart: Cart, product_id: int, quantity: int) -> CartLine:
 def _cart_line(cart: Cart, line_id: int) -> CartLine:
     line = CartLine.objects.select_related("product").filter(cart=cart, pk=line_id).first()
     if line is None:
-        raise CheckoutError("There is no such line in your cart.", field="line", code="unknown_line")
+        raise CheckoutError(_("There is no such line in your cart."), field="line", code="unknown_line")
     return line
 
 
@@ -195,9 +200,9 @@ def cart_remove_line(*, cart: Cart, line_id: int) -> None:
 def cart_apply_coupon(*, cart: Cart, code: str) -> Coupon:
     code = (code or "").strip()
     if not code:
-        raise CouponInvalid("Enter a coupon code.", code="coupon_blank")
+        raise CouponInvalid(_("Enter a coupon code."), code="coupon_blank")
     if len(code) > 40:
-        raise CouponInvalid("There is no such coupon.", code="coupon_unknown")
+        raise CouponInvalid(_("There is no such coupon."), code="coupon_unknown")
     totals = selectors.cart_totals(cart=cart)
     coupon = selectors.coupon_check(
         coupon=selectors.coupon_find(code=code), customer=cart.customer, subtotal=totals.subtotal, code=code
@@ -280,7 +285,7 @@ def order_place(
     key = (idempotency_key or "").strip()
     if not IDEMPOTENCY_KEY_RE.fullmatch(key):
         raise CheckoutError(
-            "A checkout key of 8–64 letters, digits, - or _ is required.",
+            _("A checkout key of 8–64 letters, digits, - or _ is required."),
             field="idempotency_key",
             code="invalid_idempotency_key",
         )
@@ -288,11 +293,11 @@ def order_place(
     if existing is not None and not _awaiting_payment(existing):
         return existing
     if cart.customer_id is None:
-        raise CheckoutError("Log in to check out.", code="login_required")
+        raise CheckoutError(_("Log in to check out."), code="login_required")
     if shipping_method not in SHIPPING_METHODS:
-        raise CheckoutError("Choose a shipping method.", field="shipping_method", code="invalid_shipping_method")
+        raise CheckoutError(_("Choose a shipping method."), field="shipping_method", code="invalid_shipping_method")
     if not normalise_token(payment_token).isdigit():
-        raise PaymentFailed("Enter a card number (digits only).", code="invalid_payment_token")
+        raise PaymentFailed(_("Enter a card number (digits only)."), code="invalid_payment_token")
     with _cart_checkout_lock(cart.pk):
         try:
             with transaction.atomic():
@@ -322,7 +327,7 @@ def _order_for_key(key: str, cart: Cart, *, shipping_method: str, coupon_code: s
     if existing is None:
         return None
     if existing.customer_id != cart.customer_id:
-        raise IdempotencyConflict("This checkout key was used for another order.")
+        raise IdempotencyConflict(_("This checkout key was used for another order."))
     quantities: dict[int, int] = {}
     for product_id, quantity in cart.lines.values_list("product_id", "quantity"):
         quantities[product_id] = quantities.get(product_id, 0) + quantity
@@ -336,8 +341,11 @@ def _order_for_key(key: str, cart: Cart, *, shipping_method: str, coupon_code: s
     )
     if not same:
         raise IdempotencyConflict(
-            f"This checkout key was already used for order {existing.number}, with a different cart "
-            "(other products, quantities, shipping or coupon). Start a new checkout for this cart."
+            _(
+                "This checkout key was already used for order %(number)s, with a different cart "
+                "(other products, quantities, shipping or coupon). Start a new checkout for this cart."
+            )
+            % {"number": existing.number}
         )
     return existing
 
@@ -384,7 +392,7 @@ def _order_reserve(*, cart: Cart, address: Address, shipping_method: str, coupon
         return existing
     lines = list(cart.lines.order_by("product_id"))
     if not lines:
-        raise EmptyCart("Your cart is empty.")
+        raise EmptyCart(_("Your cart is empty."))
     try:
         products = catalog_services.stock_reserve(quantities={line.product_id: line.quantity for line in lines})
     except catalog_errors.InsufficientStock as exc:
@@ -402,7 +410,7 @@ def _order_reserve(*, cart: Cart, address: Address, shipping_method: str, coupon
     totals = price_lines(lines=priced, coupon=coupon, shipping_method=shipping_method)
     email = address.email or customer.user.email
     if not email:
-        raise InvalidAddress("An e-mail address is needed for the confirmation.", field="email")
+        raise InvalidAddress(_("An e-mail address is needed for the confirmation."), field="email")
     order = Order.objects.create(
         number=_order_number(),
         idempotency_key=key,
@@ -422,6 +430,7 @@ def _order_reserve(*, cart: Cart, address: Address, shipping_method: str, coupon
         ship_city=address.city,
         ship_postcode=address.postcode,
         coupon_code=coupon.code if coupon else "",
+        language=language_of(translation.get_language()),
     )
     OrderLine.objects.bulk_create(
         [
@@ -451,7 +460,7 @@ def _order_pay(*, order: Order, cart: Cart, payment_token: str, key: str) -> Ord
         if isinstance(exc, PaymentDeclined):
             raise PaymentFailed(str(exc), code="payment_declined") from exc
         raise PaymentFailed(
-            "The payment service failed; you have not been charged. Please try again.", code="payment_error"
+            _("The payment service failed; you have not been charged. Please try again."), code="payment_error"
         ) from exc
     try:
         with transaction.atomic():
@@ -508,13 +517,14 @@ def order_confirmation_send(*, order_id: int) -> bool:
             "lines": list(order.lines.all()),
             "shipping": SHIPPING_METHODS.get(order.shipping_method),
         }
-        send_mail(
-            subject=f"Your Gift Shop order {order.number}",
-            message=render_to_string("emails/order_confirmation.txt", context),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[order.email],
-            html_message=render_to_string("emails/order_confirmation.html", context),
-        )
+        with translation.override(language_of(order.language)):  # the language it was placed in
+            send_mail(
+                subject=_("Your Gift Shop order %(number)s") % {"number": order.number},
+                message=render_to_string("emails/order_confirmation.txt", context),
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=[order.email],
+                html_message=render_to_string("emails/order_confirmation.html", context),
+            )
         order.confirmation_sent_at = timezone.now()
         order.save(update_fields=["confirmation_sent_at"])
     return True
@@ -558,7 +568,7 @@ def _refund_payment(order: Order) -> None:
             get_gateway().refund(reference=order.payment_reference, amount=order.total)
         except PaymentGatewayError as exc:
             raise OrderStateError(
-                "The refund failed at the payment service; nothing was changed.", code="refund_failed"
+                _("The refund failed at the payment service; nothing was changed."), code="refund_failed"
             ) from exc
         order.payment_status = PaymentStatus.REFUNDED
         order.refunded_at = timezone.now()
@@ -572,7 +582,10 @@ def order_cancel(*, order: Order, customer: Customer | None = None) -> Order:
     if customer is not None and order.customer_id != customer.pk:
         raise Order.DoesNotExist
     if not order.can_cancel:
-        raise OrderStateError(f"Order {order.number} can no longer be cancelled ({order.get_status_display()}).")
+        raise OrderStateError(
+            _("Order %(number)s can no longer be cancelled (%(status)s).")
+            % {"number": order.number, "status": order.get_status_display()}
+        )
     quantities = _order_lines_quantities(order)
     if quantities:
         catalog_services.stock_release(quantities=quantities)
@@ -589,7 +602,10 @@ def order_cancel(*, order: Order, customer: Customer | None = None) -> Order:
 def order_mark_shipped(*, order: Order) -> Order:
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.is_historical or order.status not in (Order.Status.PLACED, Order.Status.PAID):
-        raise OrderStateError(f"Order {order.number} cannot be shipped ({order.get_status_display()}).")
+        raise OrderStateError(
+            _("Order %(number)s cannot be shipped (%(status)s).")
+            % {"number": order.number, "status": order.get_status_display()}
+        )
     order.status = Order.Status.SHIPPED
     order.shipped_at = timezone.now()
     order.save(update_fields=["status", "shipped_at"])
@@ -606,7 +622,7 @@ def order_refund(*, order: Order) -> Order:
         Order.Status.SHIPPED,
         Order.Status.COMPLETED,
     ):
-        raise OrderStateError(f"Order {order.number} has no payment to refund.")
+        raise OrderStateError(_("Order %(number)s has no payment to refund.") % {"number": order.number})
     _refund_payment(order)
     order.status = Order.Status.REFUNDED
     order.save(update_fields=["status", "payment_status", "refunded_at"])

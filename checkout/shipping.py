@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.utils.translation import gettext_lazy as _
+
 
 @dataclass(frozen=True)
 class ShippingMethod:
     code: str
-    name: str
+    name: str  # lazy: read in the language of the page or e-mail
     price: Decimal
     description: str
     working_days: tuple[int, int] = (0, 0)  # fewest and most working days to the door (or to collection)
@@ -19,9 +21,9 @@ class ShippingMethod:
 SHIPPING_METHODS: dict[str, ShippingMethod] = {
     m.code: m
     for m in [
-        ShippingMethod("standard", "Standard delivery", Decimal("4.95"), "3–5 working days", (3, 5)),
-        ShippingMethod("express", "Express delivery", Decimal("9.95"), "next working day", (1, 1)),
-        ShippingMethod("collect", "Collect from the warehouse", Decimal("0.00"), "free, ready in 2 days", (2, 2)),
+        ShippingMethod("standard", _("Standard delivery"), Decimal("4.95"), _("3–5 working days"), (3, 5)),
+        ShippingMethod("express", _("Express delivery"), Decimal("9.95"), _("next working day"), (1, 1)),
+        ShippingMethod("collect", _("Collect from the warehouse"), Decimal("0.00"), _("free, ready in 2 days"), (2, 2)),
     ]
 }
 DEFAULT_SHIPPING_METHOD = "standard"

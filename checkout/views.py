@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -45,7 +46,11 @@ def cart_add(request):
     except CheckoutError as exc:
         messages.error(request, exc.message)
         return _back(request)
-    messages.success(request, f"Added to your cart: {line.product.display_name} (now {line.quantity}).")
+    messages.success(
+        request,
+        _("Added to your cart: %(display_name)s (now %(quantity)s).")
+        % {"display_name": line.product.display_name, "quantity": line.quantity},
+    )
     return _back(request)
 
 
@@ -77,7 +82,7 @@ def cart_line_update(request, line_id: int):
     except CheckoutError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Cart updated.")
+        messages.success(request, _("Cart updated."))
     return redirect("checkout:cart")
 
 
@@ -91,7 +96,7 @@ def cart_line_remove(request, line_id: int):
     except CheckoutError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Removed from your cart.")
+        messages.success(request, _("Removed from your cart."))
     return redirect("checkout:cart")
 
 
@@ -100,14 +105,16 @@ def cart_coupon(request):
     cart = request_cart(request, create=True)
     if request.POST.get("remove"):
         services.cart_remove_coupon(cart=cart)
-        messages.success(request, "Coupon removed.")
+        messages.success(request, _("Coupon removed."))
         return redirect("checkout:cart")
     try:
         coupon = services.cart_apply_coupon(cart=cart, code=request.POST.get("code", ""))
     except CheckoutError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Coupon {coupon.code} applied: {coupon.label}.")
+        messages.success(
+            request, _("Coupon %(code)s applied: %(label)s.") % {"code": coupon.code, "label": coupon.label}
+        )
     return redirect("checkout:cart")
 
 
@@ -118,12 +125,12 @@ def checkout(request):
     step 2: POST step=place places the order."""
     customer = customer_for_user(request.user)
     if customer is None:
-        messages.error(request, "This account has no customer profile, so it cannot place orders.")
+        messages.error(request, _("This account has no customer profile, so it cannot place orders."))
         return redirect("checkout:cart")
     cart = request_cart(request)
     if request.method == "GET":
         if not selectors.cart_lines(cart=cart):
-            messages.error(request, "Your cart is empty.")
+            messages.error(request, _("Your cart is empty."))
             return redirect("checkout:cart")
         services.checkout_start(cart=cart, customer=customer)
         form = CheckoutForm(
@@ -143,7 +150,7 @@ def checkout(request):
         return _checkout_page(request, form, cart)
     if request.POST.get("step") != "place":
         if not selectors.cart_lines(cart=cart):
-            form.add_error(None, "Your cart is empty.")
+            form.add_error(None, _("Your cart is empty."))
             return _checkout_page(request, form, cart, status=400)
         return render(
             request,
@@ -240,5 +247,7 @@ def order_cancel(request, number: str):
     except CheckoutError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Order {number} is cancelled; the payment has been refunded.")
+        messages.success(
+            request, _("Order %(number)s is cancelled; the payment has been refunded.") % {"number": number}
+        )
     return redirect("checkout:order_detail", number=number)

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from . import campaigns, charts, recovery_admin, selectors, services  # noqa: F401  (recovery_admin: abandoned carts)
 from .errors import MarketingError
@@ -48,21 +49,27 @@ class VariantInline(admin.TabularInline):
     fields = ["key", "weight", "is_control", "model", "n", "slots"]
 
 
-@admin.action(description="Start the selected experiments")
+@admin.action(description=_("Start the selected experiments"))
 def start(modeladmin, request, queryset):
     for experiment in queryset:
         try:
             services.experiment_start(experiment=experiment)
-            modeladmin.message_user(request, f"{experiment.key} is running.", level=messages.SUCCESS)
+            modeladmin.message_user(request, _("%(key)s is running.") % {"key": experiment.key}, level=messages.SUCCESS)
         except MarketingError as exc:
-            modeladmin.message_user(request, f"{experiment.key}: {exc.message}", level=messages.ERROR)
+            modeladmin.message_user(
+                request,
+                _("%(key)s: %(message)s") % {"key": experiment.key, "message": exc.message},
+                level=messages.ERROR,
+            )
 
 
-@admin.action(description="Stop the selected experiments")
+@admin.action(description=_("Stop the selected experiments"))
 def stop(modeladmin, request, queryset):
     for experiment in queryset:
         services.experiment_stop(experiment=experiment)
-    modeladmin.message_user(request, f"{queryset.count()} experiment(s) stopped.", level=messages.SUCCESS)
+    modeladmin.message_user(
+        request, _("%(count)s experiment(s) stopped.") % {"count": queryset.count()}, level=messages.SUCCESS
+    )
 
 
 @admin.register(Experiment)
@@ -73,7 +80,7 @@ class ExperimentAdmin(admin.ModelAdmin):
     inlines = [VariantInline]
     actions = [start, stop]
 
-    @admin.display(description="results")
+    @admin.display(description=_("results"))
     def results_link(self, obj):
         return format_html('<a href="{}">dashboard</a>', reverse("admin:marketing_experiment_results", args=[obj.pk]))
 
@@ -122,14 +129,18 @@ class AssignmentAdmin(admin.ModelAdmin):
 # --- campaigns --------------------------------------------------------------------
 
 
-@admin.action(description="Launch the selected campaigns")
+@admin.action(description=_("Launch the selected campaigns"))
 def launch(modeladmin, request, queryset):
     for campaign in queryset:
         try:
             services.campaign_launch(campaign=campaign)
-            modeladmin.message_user(request, f"{campaign.name} launched.", level=messages.SUCCESS)
+            modeladmin.message_user(request, _("%(name)s launched.") % {"name": campaign.name}, level=messages.SUCCESS)
         except MarketingError as exc:
-            modeladmin.message_user(request, f"{campaign.name}: {exc.message}", level=messages.ERROR)
+            modeladmin.message_user(
+                request,
+                _("%(name)s: %(message)s") % {"name": campaign.name, "message": exc.message},
+                level=messages.ERROR,
+            )
 
 
 class CampaignForm(forms.ModelForm):

@@ -15,9 +15,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from checkout import selectors as checkout_selectors
+from core.languages import language_of
 from profiles import selectors as profiles_selectors
 from recommend import selectors as recommend_selectors
 
@@ -180,15 +181,17 @@ def email_context(*, member: CampaignMember) -> dict[str, Any]:
 
 
 def email_build(*, member: CampaignMember) -> EmailMultiAlternatives:
-    context = email_context(member=member)
-    message = EmailMultiAlternatives(
-        subject=member.campaign.email_subject,
-        body=render_to_string("emails/campaign.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[member.customer.user.email],
-        headers={**sending.unsubscribe_headers(context["unsubscribe_url"]), "X-Campaign": str(member.campaign_id)},
-    )
-    message.attach_alternative(render_to_string("emails/campaign.html", context), "text/html")
+    # in the language the shopper chose (Customer.language; English when none)
+    with translation.override(language_of(member.customer.language)):
+        context = email_context(member=member)
+        message = EmailMultiAlternatives(
+            subject=member.campaign.email_subject,
+            body=render_to_string("emails/campaign.txt", context),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[member.customer.user.email],
+            headers={**sending.unsubscribe_headers(context["unsubscribe_url"]), "X-Campaign": str(member.campaign_id)},
+        )
+        message.attach_alternative(render_to_string("emails/campaign.html", context), "text/html")
     return message
 
 

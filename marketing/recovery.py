@@ -40,10 +40,12 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy
 
 from checkout import selectors as checkout_selectors
+from core.languages import language_of
 from profiles import selectors as profiles_selectors
 from recommend import selectors as recommend_selectors
 
@@ -55,7 +57,11 @@ from .models import CartAbandonment, CartReminder
 TOKEN_SALT = "marketing.cart_reminder"
 HASH_KEY = "cart-reminders"
 RECOMMENDED = 4
-SUBJECTS = ("You left something in your cart", "Your cart is still waiting", "Last reminder: your cart")
+SUBJECTS = (
+    gettext_lazy("You left something in your cart"),
+    gettext_lazy("Your cart is still waiting"),
+    gettext_lazy("Last reminder: your cart"),
+)
 DEFAULTS = {
     "CART_REMINDER_SCHEDULE": ["1h", "1d", "5d"],
     "CART_REMINDER_HOLDOUT_SHARE": 0.15,
@@ -316,19 +322,21 @@ def email_context(*, reminder: CartReminder, cart) -> dict[str, Any]:
 
 
 def email_subject(step: int) -> str:
-    return SUBJECTS[min(step, len(SUBJECTS)) - 1]
+    return str(SUBJECTS[min(step, len(SUBJECTS)) - 1])
 
 
 def email_build(*, reminder: CartReminder, cart) -> EmailMultiAlternatives:
-    context = email_context(reminder=reminder, cart=cart)
-    message = EmailMultiAlternatives(
-        subject=email_subject(reminder.step),
-        body=render_to_string("emails/cart_reminder.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[reminder.customer.user.email],
-        headers={**sending.unsubscribe_headers(context["unsubscribe_url"]), "X-Cart-Reminder": str(reminder.step)},
-    )
-    message.attach_alternative(render_to_string("emails/cart_reminder.html", context), "text/html")
+    # in the language the shopper chose (Customer.language; English when none)
+    with translation.override(language_of(reminder.customer.language)):
+        context = email_context(reminder=reminder, cart=cart)
+        message = EmailMultiAlternatives(
+            subject=email_subject(reminder.step),
+            body=render_to_string("emails/cart_reminder.txt", context),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[reminder.customer.user.email],
+            headers={**sending.unsubscribe_headers(context["unsubscribe_url"]), "X-Cart-Reminder": str(reminder.step)},
+        )
+        message.attach_alternative(render_to_string("emails/cart_reminder.html", context), "text/html")
     return message
 
 

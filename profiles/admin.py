@@ -11,6 +11,7 @@ from django.http import HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from core.parsers import json_loads_limited
 
@@ -59,13 +60,13 @@ PORTRAIT_READONLY = [
 
 
 class _NamedHabits:
-    @admin.display(description="Preferred months")
+    @admin.display(description=_("Preferred months"))
     def preferred_months_named(self, obj):
-        return ", ".join(MONTHS[m] for m in obj.preferred_months or []) or "-"
+        return ", ".join(str(MONTHS[m]) for m in obj.preferred_months or []) or "-"
 
-    @admin.display(description="Preferred weekdays")
+    @admin.display(description=_("Preferred weekdays"))
     def preferred_weekdays_named(self, obj):
-        return ", ".join(WEEKDAYS[d] for d in obj.preferred_weekdays or []) or "-"
+        return ", ".join(str(WEEKDAYS[d]) for d in obj.preferred_weekdays or []) or "-"
 
 
 def _charts_html(obj) -> str:
@@ -88,7 +89,7 @@ class PortraitInline(_NamedHabits, admin.StackedInline):
     fields = ["charts", *PORTRAIT_READONLY]
     readonly_fields = fields
 
-    @admin.display(description="Charts")
+    @admin.display(description=_("Charts"))
     def charts(self, obj):
         return _charts_html(obj)
 
@@ -203,27 +204,27 @@ class PortraitAdmin(_NamedHabits, admin.ModelAdmin):
     readonly_fields = fields
     change_list_template = "admin/profiles/portrait/change_list.html"
 
-    @admin.display(description="Customer", ordering="customer__external_id")
+    @admin.display(description=_("Customer"), ordering="customer__external_id")
     def shopper(self, obj):
         return obj.customer.external_id or obj.customer.user.get_username()
 
-    @admin.display(description="Orders", ordering="frequency")
+    @admin.display(description=_("Orders"), ordering="frequency")
     def orders(self, obj):
         return obj.frequency
 
-    @admin.display(description="Spent £", ordering="monetary")
+    @admin.display(description=_("Spent £"), ordering="monetary")
     def spent(self, obj):
         return f"{obj.monetary:,.2f}"
 
-    @admin.display(description="CLV 12m £", ordering="clv_12m")
+    @admin.display(description=_("CLV 12m £"), ordering="clv_12m")
     def clv(self, obj):
         return f"{obj.clv_12m:,.2f}"
 
-    @admin.display(description="Churn", ordering="churn_risk")
+    @admin.display(description=_("Churn"), ordering="churn_risk")
     def churn_percent(self, obj):
         return f"{obj.churn_risk:.0%}"
 
-    @admin.display(description="Charts")
+    @admin.display(description=_("Charts"))
     def charts(self, obj):
         return _charts_html(obj)
 
@@ -282,8 +283,8 @@ class SegmentForm(forms.ModelForm):
         if "_preview" in self.data and "rule" in cleaned:
             stats = selectors.segment_stats(rule=cleaned["rule"])
             raise ValidationError(
-                f"Preview (not saved): {stats['members']:,} members, £{stats['revenue']:,.2f} net revenue. "
-                "Save to keep the rule."
+                _("Preview (not saved): %(members)s members, £%(revenue)s net revenue. Save to keep the rule.")
+                % {"members": f"{stats['members']:,}", "revenue": f"{stats['revenue']:,.2f}"}
             )
         return cleaned
 
@@ -300,19 +301,19 @@ class SegmentAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         return ["name", "description", "rule", "live_figures", "fields_help"]
 
-    @admin.display(description="rule")
+    @admin.display(description=_("rule"))
     def rule_in_words(self, obj):
         return selectors.segment_rule_describe(rule=obj.rule)
 
-    @admin.display(description="members")
+    @admin.display(description=_("members"))
     def members(self, obj):
         return f"{selectors.segment_stats(segment=obj)['members']:,}"
 
-    @admin.display(description="net revenue")
+    @admin.display(description=_("net revenue"))
     def revenue(self, obj):
         return f"£{selectors.segment_stats(segment=obj)['revenue']:,.2f}"
 
-    @admin.display(description="members now")
+    @admin.display(description=_("members now"))
     def live_figures(self, obj):
         if obj is None or obj.pk is None:
             text = "Type a rule: the count appears here (or press Preview)."
@@ -321,7 +322,7 @@ class SegmentAdmin(admin.ModelAdmin):
             text = f"{stats['members']:,} members, £{stats['revenue']:,.2f} net revenue"
         return format_html('<span id="segment-live">{}</span>', text)
 
-    @admin.display(description="fields a rule may use")
+    @admin.display(description=_("fields a rule may use"))
     def fields_help(self, obj):
         rows = format_html_join(
             "",
@@ -373,6 +374,6 @@ class SegmentAdmin(admin.ModelAdmin):
             return HttpResponse("no such segment", status=404)
         return self._csv([segment])
 
-    @admin.action(description="Export members as CSV")
+    @admin.action(description=_("Export members as CSV"))
     def export_members(self, request, queryset):
         return self._csv(list(queryset))

@@ -11,6 +11,8 @@ class Customer(models.Model):
     )
     country = models.CharField(max_length=64, blank=True)
     is_imported = models.BooleanField(default=False)
+    # the interface language the shopper chose with the header's switcher ("" = not chosen)
+    language = models.CharField(max_length=16, blank=True, default="", choices=settings.LANGUAGES)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -20,6 +20,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from django.utils import dates as django_dates
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext, pgettext_lazy
+
+from catalog.selectors import category_name
+from core.countries import country_name
 
 from . import clv
 
@@ -52,37 +58,28 @@ VIEWS_FOR_FULL_WEIGHT = 20
 AUTUMN_MONTHS = (9, 10, 11, 12)
 CHRISTMAS_RE = re.compile(r"christmas|xmas|advent|santa|reindeer|nativity|snowflake|bauble", re.I)
 
+# segment and season names, in the interface language (lazy: read where shown)
 SEGMENT_LABELS = {
-    "champions": "Champions",
-    "loyal": "Loyal",
-    "potential": "Potential",
-    "new": "New",
-    "at_risk": "At risk",
-    "hibernating": "Hibernating",
-    "lost": "Lost",
+    "champions": pgettext_lazy("segment", "Champions"),
+    "loyal": pgettext_lazy("segment", "Loyal"),
+    "potential": pgettext_lazy("segment", "Potential"),
+    "new": pgettext_lazy("segment", "New"),
+    "at_risk": pgettext_lazy("segment", "At risk"),
+    "hibernating": pgettext_lazy("segment", "Hibernating"),
+    "lost": pgettext_lazy("segment", "Lost"),
 }
 SEASON_LABELS = {
-    "none": "No orders yet",
-    "christmas": "Christmas buyer: most of the spend from September to December, much of it on Christmas lines",
-    "one-off": "One order so far",
-    "year-round": "All year round",
-    "occasional": "Now and then",
+    "none": gettext_lazy("No orders yet"),
+    "christmas": gettext_lazy(
+        "Christmas buyer: most of the spend from September to December, much of it on Christmas lines"
+    ),
+    "one-off": gettext_lazy("One order so far"),
+    "year-round": gettext_lazy("All year round"),
+    "occasional": gettext_lazy("Now and then"),
 }
-MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
-WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+# Django's own month and weekday names (translated by Django's catalogs)
+MONTHS = [django_dates.MONTHS[m] for m in range(1, 13)]
+WEEKDAYS = [django_dates.WEEKDAYS[d] for d in range(7)]
 
 CLUSTER_FEATURES = [
     "log_recency",
@@ -722,36 +719,69 @@ def cluster_names(centroids: np.ndarray, features: list[str]) -> list[str]:
 
 def portrait_summarize(portrait: Any) -> str:
     """A short plain-language summary of a portrait (a Portrait or a dict of its
-    fields). The one place the wording comes from: an LLM backend can replace
-    this function and every caller follows."""
+    fields), in the active language (the batch build stores the English one;
+    the profile page writes it again in the shopper's language). The one place
+    the wording comes from: an LLM backend can replace this function and every
+    caller follows."""
     p = SimpleNamespace(**portrait) if isinstance(portrait, Mapping) else portrait
     country = getattr(p, "country", "") or ""
-    where = f" from {country}" if country and country.lower() != "unspecified" else ""
+    has_country = bool(country) and country.lower() != "unspecified"
+    interests = [category_name(str(x)) for x in (p.top_interests or [])][:2]
     if not p.has_purchases:
-        interests = [str(x) for x in (p.top_interests or [])][:2]
-        tail = f", browsing {_join(interests).lower()} so far" if interests else ""
-        return f"A new customer{where} who has not bought anything yet{tail}."
-    kind = "wholesale" if p.is_bulk_buyer else "retail"
-    interests = [str(x) for x in (p.top_interests or [])][:2]
-    what = f"buys mostly {_join(interests).lower()}" if interests else "buys across the range"
+        browsing = _join(interests).lower()
+        if has_country and interests:
+            text = _("A new customer from %(country)s who has not bought anything yet, browsing %(interests)s so far.")
+        elif has_country:
+            text = _("A new customer from %(country)s who has not bought anything yet.")
+        elif interests:
+            text = _("A new customer who has not bought anything yet, browsing %(interests)s so far.")
+        else:
+            text = _("A new customer who has not bought anything yet.")
+        return text % {"country": country_name(country), "interests": browsing}
+    kind = pgettext("buyer", "wholesale") if p.is_bulk_buyer else pgettext("buyer", "retail")
+    if has_country:
+        subject = _("A %(kind)s buyer from %(country)s") % {"kind": kind, "country": country_name(country)}
+    else:
+        subject = _("A %(kind)s buyer") % {"kind": kind}
+    if interests:
+        what = _("buys mostly %(interests)s") % {"interests": _join(interests).lower()}
+    else:
+        what = _("buys across the range")
     season = {
-        "christmas": ", stocking up for Christmas every autumn",
-        "year-round": ", ordering all year round",
-        "occasional": ", ordering now and then",
-        "one-off": ", with a single order so far",
+        "christmas": _(", stocking up for Christmas every autumn"),
+        "year-round": _(", ordering all year round"),
+        "occasional": _(", ordering now and then"),
+        "one-off": _(", with a single order so far"),
     }.get(p.seasonality, "")
-    price = " and is price sensitive" if p.is_price_sensitive else ""
+    price = _(" and is price sensitive") if p.is_price_sensitive else ""
     if p.price_band == "premium" and not price:
-        price = " and chooses the dearer lines"
-    first = f"A {kind} buyer{where} who {what}{price}{season}."
-    seg = SEGMENT_LABELS.get(p.segment, p.segment)
-    orders = "one order" if p.frequency == 1 else f"{p.frequency} orders"
+        price = _(" and chooses the dearer lines")
+    first = _("%(subject)s who %(what)s%(price)s%(season)s.") % {
+        "subject": subject,
+        "what": what,
+        "price": price,
+        "season": season,
+    }
+    seg = str(SEGMENT_LABELS.get(p.segment, p.segment))
+    orders = ngettext("one order", "%(count)s orders", p.frequency) % {"count": p.frequency}
     days = p.recency_days
-    when = "today" if days == 0 else "yesterday" if days == 1 else f"{days} days ago"
-    return f"{first} {seg}: {orders} worth £{float(p.monetary):,.2f}, the last one {when}."
+    if days == 0:
+        when = _("today")
+    elif days == 1:
+        when = _("yesterday")
+    else:
+        when = ngettext("%(days)s day ago", "%(days)s days ago", days) % {"days": days}
+    second = _("%(segment)s: %(orders)s worth %(amount)s, the last one %(when)s.") % {
+        "segment": seg,
+        "orders": orders,
+        "amount": f"£{float(p.monetary):,.2f}",
+        "when": when,
+    }
+    return pgettext("two sentences", "%(first)s %(second)s") % {"first": first, "second": second}
 
 
 def _join(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
+    head = pgettext("list separator", ", ").join(items[:-1])
+    return _("%(items)s and %(last)s") % {"items": head, "last": items[-1]}

@@ -313,7 +313,7 @@ def portrait_overview(*, members: int = 3) -> dict[str, list[dict]]:
         return first.cluster_name if first else "No purchases yet"
 
     return {
-        "segments": groups("segment", lambda key, qs: SEGMENT_LABELS.get(key, key)),
+        "segments": groups("segment", lambda key, qs: str(SEGMENT_LABELS.get(key, key))),
         "clusters": groups("cluster", cluster_label),
     }
 
@@ -735,7 +735,9 @@ def funnel_report(*, since: dt.datetime | None = None, until: dt.datetime | None
             "kind": [r[3] for r in rows],
             "page": [r[4] if isinstance(r[4], str) else "" for r in rows],
             "segment": [
-                SEGMENT_LABELS.get(segments.get(c), segments.get(c) or "No portrait") if c is not None else "Anonymous"
+                str(SEGMENT_LABELS.get(segments.get(c), segments.get(c) or "No portrait"))
+                if c is not None
+                else "Anonymous"
                 for c, *_ in rows
             ],
             "country": [(countries.get(c) or "Unknown") if c is not None else "Unknown" for c, *_ in rows],

@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from catalog import selectors as catalog_selectors
@@ -76,7 +77,7 @@ def username_check(raw: str) -> str:
     name = username_normalize(raw)
     key = username_key(name)
     if key and _username_taken(name=name, key=key):
-        raise ValueError("That username is taken.")
+        raise ValueError(gettext("That username is taken."))
     problem = username_problem(name)
     if problem:
         raise ValueError(problem)
@@ -110,6 +111,14 @@ def customer_sign_up(*, username: str, password: str, email: str = "", country: 
         name = username_check(name)  # again, under the lock
         user = User.objects.create_user(username=name, email=email.strip(), password=password)
         return Customer.objects.create(user=user, country=country.strip())
+
+
+def customer_language_set(*, customer: Customer, language: str) -> None:
+    """Keep the interface language the shopper chose (one of settings.LANGUAGES)."""
+    from core.languages import language_of
+
+    customer.language = language_of(language)
+    customer.save(update_fields=["language"])
 
 
 # =============================================================================

@@ -26,6 +26,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from django.utils.translation import gettext as _
+
 MAX_LENGTH = 150
 ALLOWED_PUNCTUATION = "._-@+"
 # Django's UnicodeUsernameValidator: word characters (letters, digits, _) and . @ + -
@@ -75,18 +77,23 @@ def username_key(raw: str) -> str:
 def username_problem(name: str) -> str | None:
     """Why the (normalised) `name` is refused, as a sentence, or None."""
     if not name:
-        return "Enter a username."
+        return _("Enter a username.")
     if len(name) > MAX_LENGTH:
-        return f"A username has at most {MAX_LENGTH} characters (this one has {len(name)})."
+        return _("A username has at most %(most)d characters (this one has %(n)d).") % {
+            "most": MAX_LENGTH,
+            "n": len(name),
+        }
     for ch in name:
         if _invisible(ch):
-            kind = "a control character" if unicodedata.category(ch) == "Cc" else "an invisible character"
-            return f"Usernames cannot contain {kind} ({_describe(ch)})."
+            if unicodedata.category(ch) == "Cc":
+                return _("Usernames cannot contain a control character (%(char)s).") % {"char": _describe(ch)}
+            return _("Usernames cannot contain an invisible character (%(char)s).") % {"char": _describe(ch)}
     if not _ALLOWED.match(name):
         bad = next(ch for ch in name if not _ALLOWED.match(ch))
-        shown = "a space" if bad.isspace() else f"“{bad}”"
-        return (
-            f"Usernames may contain only letters, digits and {' '.join(ALLOWED_PUNCTUATION)} "
-            f"(not {shown}, {_describe(bad)})."
-        )
+        shown = _("a space") if bad.isspace() else f"“{bad}”"
+        return _("Usernames may contain only letters, digits and %(punctuation)s (not %(shown)s, %(char)s).") % {
+            "punctuation": " ".join(ALLOWED_PUNCTUATION),
+            "shown": shown,
+            "char": _describe(bad),
+        }
     return None

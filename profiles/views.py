@@ -9,10 +9,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from . import charts, selectors, services
-from .portrait import MONTHS, SEASON_LABELS, SEGMENT_LABELS, WEEKDAYS
+from .portrait import MONTHS, SEASON_LABELS, SEGMENT_LABELS, WEEKDAYS, portrait_summarize
 
 
 class CategoryForm(forms.Form):
@@ -20,7 +22,7 @@ class CategoryForm(forms.Form):
 
 
 class DeleteHistoryForm(forms.Form):
-    confirm = forms.BooleanField(required=True, error_messages={"required": "Tick the box to confirm."})
+    confirm = forms.BooleanField(required=True, error_messages={"required": gettext_lazy("Tick the box to confirm.")})
 
 
 @login_required
@@ -35,6 +37,8 @@ def profile(request):
             "customer": customer,
             "portrait": portrait,
             "charts": charts.portrait_charts(portrait),
+            # written again in the shopper's language (the stored summary is English)
+            "summary": portrait_summarize(portrait),
             "segment_label": SEGMENT_LABELS.get(portrait.segment, portrait.segment),
             "season_label": SEASON_LABELS.get(portrait.seasonality, portrait.seasonality),
             "preferred_months": [MONTHS[m] for m in portrait.preferred_months],
@@ -53,14 +57,14 @@ def interest_mute(request):
     form = CategoryForm(request.POST)
     customer = services.customer_ensure(user=request.user)
     if not form.is_valid():
-        messages.error(request, "Choose an interest to mute.")
+        messages.error(request, _("Choose an interest to mute."))
         return redirect("profiles:profile")
     try:
         services.interest_mute(customer=customer, category_id=form.cleaned_data["category"])
     except services.InvalidEvent as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Muted: we will leave it out of your profile and recommendations.")
+        messages.success(request, _("Muted: we will leave it out of your profile and recommendations."))
     return redirect("profiles:profile")
 
 
@@ -71,7 +75,7 @@ def interest_unmute(request):
     customer = services.customer_ensure(user=request.user)
     if form.is_valid():
         services.interest_unmute(customer=customer, category_id=form.cleaned_data["category"])
-        messages.success(request, "Unmuted.")
+        messages.success(request, _("Unmuted."))
     return redirect("profiles:profile")
 
 
@@ -89,9 +93,17 @@ def data_export(request):
 def history_delete(request):
     form = DeleteHistoryForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Tick the box to confirm that your behaviour history should be deleted.")
+        messages.error(request, _("Tick the box to confirm that your behaviour history should be deleted."))
         return redirect("profiles:profile")
     customer = services.customer_ensure(user=request.user)
     n = services.behaviour_history_delete(customer=customer)
-    messages.success(request, f"Deleted {n} events from your history. Your orders are kept for accounting.")
+    messages.success(
+        request,
+        ngettext(
+            "Deleted %(count)s event from your history. Your orders are kept for accounting.",
+            "Deleted %(count)s events from your history. Your orders are kept for accounting.",
+            n,
+        )
+        % {"count": n},
+    )
     return redirect("profiles:profile")

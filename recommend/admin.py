@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from . import attribution, selectors, services
@@ -108,33 +109,35 @@ class ModelVersionAdmin(admin.ModelAdmin):
             return {}
         return actions
 
-    @admin.display(description="NDCG@10", ordering="metrics__ndcg@10")
+    @admin.display(description=_("NDCG@10"), ordering="metrics__ndcg@10")
     def ndcg_at_10(self, obj: ModelVersion) -> str:
         if obj.ndcg10 is None:
             return "—"
         return f"{obj.ndcg10:.4f} ± {obj.ndcg10_half_width:.4f}"
 
-    @admin.display(description="seconds")
+    @admin.display(description=_("seconds"))
     def duration(self, obj: ModelVersion) -> str:
         return "—" if obj.duration_seconds is None else f"{obj.duration_seconds:.1f}"
 
-    @admin.display(description="notes")
+    @admin.display(description=_("notes"))
     def short_notes(self, obj: ModelVersion) -> str:
         text = obj.error.strip() if obj.status == ModelVersion.Status.FAILED else obj.notes
         lines = text.splitlines()
         return lines[-1][:120] if lines else ""
 
     # -- actions ---------------------------------------------------------------
-    @admin.action(description="Make the selected versions active (forced, skips the no-regression rule)")
+    @admin.action(description=_("Make the selected versions active (forced, skips the no-regression rule)"))
     def activate_selected(self, request, queryset):
         for v in queryset:
             try:
                 v = services.model_version_promote(version=v.version, force=True)
-                self.message_user(request, f"{v.name}: {v.version} is active")
+                self.message_user(
+                    request, _("%(name)s: %(version)s is active") % {"name": v.name, "version": v.version}
+                )
             except ValueError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
 
-    @admin.action(description="Roll back the selected versions' models to the version that served before")
+    @admin.action(description=_("Roll back the selected versions' models to the version that served before"))
     def rollback_selected_families(self, request, queryset):
         for name in sorted(set(queryset.values_list("name", flat=True))):
             self._rollback(request, name)
@@ -142,7 +145,9 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def _rollback(self, request, name: str) -> None:
         try:
             v = services.model_version_rollback(name=name)
-            self.message_user(request, f"{name}: rolled back, {v.version} is active again")
+            self.message_user(
+                request, _("%(name)s: rolled back, %(version)s is active again") % {"name": name, "version": v.version}
+            )
         except ValueError as exc:
             self.message_user(request, str(exc), messages.ERROR)
 
@@ -171,7 +176,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def _allowed(self, request) -> bool:
         if request.user.has_perm("recommend.change_modelversion"):
             return True
-        self.message_user(request, "You may not change model versions.", messages.ERROR)
+        self.message_user(request, _("You may not change model versions."), messages.ERROR)
         return False
 
     def retrain_view(self, request):
@@ -185,8 +190,8 @@ class ModelVersionAdmin(admin.ModelAdmin):
                 )
                 self.message_user(
                     request,
-                    f"Training run {run_id} queued on the 'ml' queue "
-                    f"({', '.join(models) if models else 'all models'}).",
+                    _("Training run %(run_id)s queued on the 'ml' queue (%(models)s).")
+                    % {"run_id": run_id, "models": ", ".join(models) if models else _("all models")},
                 )
             except ValueError as exc:
                 self.message_user(request, str(exc), messages.ERROR)

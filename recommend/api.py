@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -63,14 +64,20 @@ class RecommendationsView(APIView):
     def get(self, request):
         slot = request.query_params.get("slot", "")
         if slot not in API_SLOTS:
-            raise ValidationError({"slot": [f"unknown slot {slot!r}; one of: {', '.join(API_SLOTS)}"]})
+            raise ValidationError(
+                {
+                    "slot": [
+                        _("unknown slot %(slot)r; one of: %(slots)s") % {"slot": slot, "slots": ", ".join(API_SLOTS)}
+                    ]
+                }
+            )
         max_n = int(getattr(settings, "RECOMMEND_API_MAX_N", 50))
         try:
             n = int(request.query_params.get("n", "10"))
         except ValueError:
             n = 0
         if not 1 <= n <= max_n:
-            raise ValidationError({"n": [f"n must be a whole number from 1 to {max_n}"]})
+            raise ValidationError({"n": [_("n must be a whole number from 1 to %(max)s") % {"max": max_n}]})
         shopper = shopper_from_request(request)
         country = serving.country_from_languages(request.META.get("HTTP_ACCEPT_LANGUAGE", ""))
         context = {"n": n, "country": country}
@@ -79,9 +86,11 @@ class RecommendationsView(APIView):
             try:
                 context["product"] = catalog_selectors.product_get(product_id=int(raw_product or ""))
             except (TypeError, ValueError):
-                raise ValidationError({"product": ["product must be a product id"]}) from None
+                raise ValidationError({"product": [_("product must be a product id")]}) from None
             except ObjectDoesNotExist:
-                raise ValidationError({"product": [f"unknown product {raw_product}"]}) from None
+                raise ValidationError(
+                    {"product": [_("unknown product %(product)s") % {"product": raw_product}]}
+                ) from None
         if slot in ("cart", "checkout"):
             context["products"] = checkout_selectors.cart_products_for(
                 customer=shopper.customer, session=request.session

@@ -34,10 +34,13 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 
 from catalog import selectors as catalog_selectors
 from core.cache import tolerant_cache
+from core.countries import country_name
 from profiles import selectors as profiles_selectors
 from profiles.selectors import HistoryEvent, Shopper
 from recommend.ml.base import top_k
@@ -119,20 +122,21 @@ PAGES: dict[str, tuple[str, ...]] = {
     "confirmation": ("confirmation_more",),
 }
 
+# the slots' headings, in the interface language
 TITLES = {
-    "home_for_you": "Recommended for you",
-    "home_because_viewed": "Because you viewed {anchor}",
-    "home_buy_again": "Buy it again",
-    "home_trending": "Trending now",
-    "home_country": "Popular in {country}",
-    "product_for_you": "Picked for you",
-    "product_also_bought": "Customers who bought this also bought",
-    "product_complete_set": "Complete the set",
-    "product_similar": "Similar items",
-    "cart_together": "Frequently bought together",
-    "checkout_addon": "A little something to add",
-    "search_for_you": "Recommended for you",
-    "confirmation_more": "You may also like",
+    "home_for_you": gettext_lazy("Recommended for you"),
+    "home_because_viewed": gettext_lazy("Because you viewed %(anchor)s"),
+    "home_buy_again": gettext_lazy("Buy it again"),
+    "home_trending": gettext_lazy("Trending now"),
+    "home_country": gettext_lazy("Popular in %(country)s"),
+    "product_for_you": gettext_lazy("Picked for you"),
+    "product_also_bought": gettext_lazy("Customers who bought this also bought"),
+    "product_complete_set": gettext_lazy("Complete the set"),
+    "product_similar": gettext_lazy("Similar items"),
+    "cart_together": gettext_lazy("Frequently bought together"),
+    "checkout_addon": gettext_lazy("A little something to add"),
+    "search_for_you": gettext_lazy("Recommended for you"),
+    "confirmation_more": gettext_lazy("You may also like"),
 }
 
 
@@ -217,6 +221,7 @@ class PageState:
     def __init__(self, *, shopper: Shopper, country: str = "", now: dt.datetime | None = None) -> None:
         self.shopper = shopper
         self.now = now or timezone.now()
+        self.language = translation.get_language() or settings.LANGUAGE_CODE  # of the reasons and titles
         self.seen: set[int] = set()
         self._country = country
         self._history: list[HistoryEvent] | None = None
@@ -678,7 +683,7 @@ def _gen_because_viewed(state: PageState, ctx: Mapping[str, Any], k: int) -> Gen
     anchor = state.products([anchor_id]).get(anchor_id)
     if anchor is None:
         return None
-    title = TITLES["home_because_viewed"].format(anchor=reasons.display_name(anchor))
+    title = str(TITLES["home_because_viewed"]) % {"anchor": reasons.display_name(anchor)}
     for name in ("itemknn", "minilm", "tfidf"):
         live = state.model(name)
         if live is None or anchor_id not in live.index_of:
@@ -757,7 +762,7 @@ def _gen_country(state: PageState, ctx: Mapping[str, Any], k: int) -> Generated:
     popular = _country_popular(state)
     if not popular:
         return None
-    title = TITLES["home_country"].format(country=state.country)
+    title = str(TITLES["home_country"]) % {"country": country_name(state.country)}
     cands = [
         Candidate(p, float(b), reasons.popular_in(state.country, wholesale=state.wholesale, buyers=b))
         for p, b in sorted(popular.items(), key=lambda x: -x[1])
@@ -948,7 +953,8 @@ def _candidate_key(state: PageState, slot: str, ctx: Mapping[str, Any], k: int) 
         slot_key = f"{slot}:{FALLBACK_MODEL}"
     elif variant_model:
         slot_key = f"{slot_key}:{variant_model}"
-    return f"rec:1:{slot_key}:{owner}:{_context_key(slot, ctx)}:{k}:{state.versions_key}"
+    # the language too: the reasons and titles are written in it
+    return f"rec:1:{slot_key}:{owner}:{_context_key(slot, ctx)}:{k}:{state.versions_key}:{state.language}"
 
 
 def _generator(state: PageState, slot: str, ctx: Mapping[str, Any]):
@@ -986,7 +992,7 @@ def _candidates(state: PageState, slot: str, ctx: Mapping[str, Any], k: int):
 
 
 def _latest_key(state: PageState, k: int) -> str:
-    return f"rec:1:latest-for-you:{state.owner_key}:{k}:{state.versions_key}"
+    return f"rec:1:latest-for-you:{state.owner_key}:{k}:{state.versions_key}:{state.language}"
 
 
 def _latest_for_you(state: PageState, k: int):
@@ -1009,7 +1015,8 @@ def _latest_for_you(state: PageState, k: int):
 
 def _refresh_for_you(state: PageState, k: int) -> None:
     try:
-        _candidates(state, "home_for_you", {}, k)
+        with translation.override(state.language):  # after the response: the page's language, as its key says
+            _candidates(state, "home_for_you", {}, k)
     except Exception:  # noqa: BLE001 - after the response: nobody to fail, the next page makes it
         log_once("refresh", "recommendations: refreshing a 'for you' list after the response failed", exc_info=True)
 
@@ -1093,7 +1100,7 @@ def recommendations_for(*, slot: str, shopper: Shopper, context: Mapping[str, An
     items = [
         ServedItem(product=p, score=c.score, reason=c.reason, position=i) for i, (p, c) in enumerate(chosen, start=1)
     ]
-    return Served(slot=slot, title=title or TITLES[slot], model=model, model_version=version, items=items)
+    return Served(slot=slot, title=title or str(TITLES[slot]), model=model, model_version=version, items=items)
 
 
 def page_recommendations(*, page: str, shopper: Shopper, context: Mapping[str, Any] | None = None) -> list[Served]:

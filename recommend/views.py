@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlparse
+
 from django.core import signing
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect
+from django.utils import translation
 from django.views.decorators.http import require_GET
 
 from catalog import selectors as catalog_selectors
@@ -27,4 +30,7 @@ def click(request, token: str):
     except ObjectDoesNotExist:
         return redirect("home")
     attribution.click_record(shopper=shopper_from_request(request), click=data)
-    return redirect(product.get_absolute_url())
+    # /r/ is one URL for both languages: go on in the language of the page the link was on
+    referer_path = urlparse(request.META.get("HTTP_REFERER", "")).path
+    with translation.override(translation.get_language_from_path(referer_path) or translation.get_language()):
+        return redirect(product.get_absolute_url())

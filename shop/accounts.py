@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import LoginView
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.parsers import FormParser, MultiPartParser
 
@@ -96,7 +97,7 @@ class ThrottledLoginView(LoginView):
         allowed, wait = login_attempt_allowed(ip=client_ip(request), username=request.POST.get("username", ""))
         if not allowed:
             # the password is not even checked: an unbound form and the reason, as a message
-            messages.error(request, f"Too many login attempts. Try again in {wait} seconds.")
+            messages.error(request, _("Too many login attempts. Try again in %(wait)s seconds.") % {"wait": wait})
             form = self.form_class(request, initial={"username": request.POST.get("username", "")})
             response = self.render_to_response(self.get_context_data(form=form))
             response.status_code = 429

@@ -8,9 +8,12 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.i18n import set_language as django_set_language
 
 from catalog import selectors as catalog_selectors
+from core.countries import country_name
 from marketing import selectors as marketing_selectors
 from profiles import selectors as profiles_selectors
 from profiles import services as profiles_services
@@ -104,6 +107,21 @@ def _check_models():
     return {"active": active}
 
 
+@require_POST
+def set_language(request):
+    """The header's English | 中文 switch: Django's set_language (the cookie,
+    and a redirect to the same page in the chosen language), and for a
+    logged-in shopper the choice kept on their Customer, so it follows them to
+    another browser. An unknown language changes nothing."""
+    response = django_set_language(request)
+    code = request.POST.get("language", "")
+    if response.cookies.get(settings.LANGUAGE_COOKIE_NAME) is not None:
+        customer = profiles_selectors.customer_for_user(request.user)
+        if customer is not None:
+            profiles_services.customer_language_set(customer=customer, language=code)
+    return response
+
+
 def page_not_found(request, exception=None):
     # an API client asked for an address that is not one: answer in the API's error shape, not a page
     if request.path_info.startswith("/api/"):
@@ -127,7 +145,7 @@ def signup(request):
             form.add_error("username", str(exc))
         else:
             login(request, customer.user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, f"Welcome, {customer.user.username}! Your account is ready.")
+            messages.success(request, _("Welcome, %(name)s! Your account is ready.") % {"name": customer.user.username})
             return redirect("home")
     return render(request, "registration/signup.html", {"form": form})
 
@@ -141,10 +159,14 @@ def demo_customers(request):
         try:
             customer = profiles_selectors.customer_get_imported(customer_id=int(request.POST.get("customer", "")))
         except (ValueError, ObjectDoesNotExist):
-            messages.error(request, "Choose a customer from the list.")
+            messages.error(request, _("Choose a customer from the list."))
             return redirect("demo_customers")
         login(request, customer.user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"You are now shopping as customer {customer.external_id} ({customer.country}).")
+        messages.success(
+            request,
+            _("You are now shopping as customer %(id)s (%(country)s).")
+            % {"id": customer.external_id, "country": country_name(customer.country)},
+        )
         return redirect("home")
     query = request.GET.get("q", "")
     customers = profiles_selectors.customers_for_demo(query=query)

@@ -45,10 +45,12 @@ MIDDLEWARE = [
     "core.middleware.ContentSecurityPolicyMiddleware",  # SECURE_CSP on every response (docs/reliability.md)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "shop.i18n.ShopLocaleMiddleware",  # the page's language: /zh-hans/ prefix; the API: Accept-Language (docs/i18n.md)
     "django.middleware.common.CommonMiddleware",
     "core.middleware.ControlCharactersMiddleware",  # NUL and other control characters: 400 (docs/reliability.md)
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "shop.i18n.PreferredLanguageMiddleware",  # a Chinese reader on an unprefixed page: to /zh-hans/
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "recommend.middleware.AfterResponseMiddleware",  # refreshes a served list after the response
@@ -115,9 +117,16 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
-LANGUAGE_CODE = "en-gb"
+LANGUAGE_CODE = "en"  # British formats: shop/formats/en (FORMAT_MODULE_PATH)
+FORMAT_MODULE_PATH = ["shop.formats"]
 TIME_ZONE = "Europe/London"
 USE_I18N = True
+# English is served unprefixed, Simplified Chinese under /zh-hans/ (docs/i18n.md).
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "shop_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 USE_TZ = True
 
 STATIC_URL = "static/"

@@ -12,6 +12,9 @@
   const csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
   let conversationId = null;
 
+  // the interface's words, in the page's language (data-t-* on the form, templates/assistant/_widget.html)
+  const words = (document.querySelector(".assistant-form") || {dataset: {}}).dataset;
+  function t(key, fallback) { return words[key] || fallback; }
   function el(tag, cls, text) {
     const node = document.createElement(tag);
     if (cls) node.className = cls;
@@ -28,7 +31,7 @@
     const a = el("a", "assistant-card-name", p.name);
     a.href = p.url;
     li.append(a, el("span", "assistant-card-price", "£" + p.price),
-      el("span", "assistant-card-stock", p.in_stock ? p.stock + " in stock" : "out of stock"));
+      el("span", "assistant-card-stock", p.in_stock ? t("tInStock", "{n} in stock").replace("{n}", p.stock) : t("tOutOfStock", "out of stock")));
     if (p.in_stock) {
       const f = el("form", "assistant-add");
       f.method = "post";
@@ -38,7 +41,7 @@
         h.type = "hidden"; h.name = name; h.value = value;
         f.append(h);
       }
-      const b = el("button", "", "Add to cart");
+      const b = el("button", "", t("tAdd", "Add to cart"));
       b.type = "submit";
       b.setAttribute("data-testid", "assistant-add");
       f.append(b);
@@ -57,7 +60,7 @@
       li.append(ul);
     }
     if (sources && sources.length) {
-      const p = el("p", "assistant-sources", "Source: ");
+      const p = el("p", "assistant-sources", t("tSource", "Source:") + " ");
       sources.forEach((s, i) => {
         const a = el("a", "", s.title);
         a.href = s.url;
@@ -85,13 +88,13 @@
         credentials: "same-origin",
         body: JSON.stringify(body),
       });
-      if (response.status === 429) { add("assistant", "You are sending messages too quickly. Please wait a minute."); return; }
+      if (response.status === 429) { add("assistant", t("tSlow", "You are sending messages too quickly. Please wait a minute.")); return; }
       const data = await response.json();
-      if (!response.ok) { add("assistant", "Sorry, something went wrong. Please try again."); return; }
+      if (!response.ok) { add("assistant", t("tError", "Sorry, something went wrong. Please try again.")); return; }
       conversationId = data.conversation_id;
       add("assistant", data.reply, data.products, data.sources);
     } catch (e) {
-      add("assistant", "Sorry, I could not reach the shop. Please try again.");
+      add("assistant", t("tOffline", "Sorry, I could not reach the shop. Please try again."));
     }
   });
 })();

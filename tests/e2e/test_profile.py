@@ -90,7 +90,7 @@ def test_profile_asks_strangers_to_log_in(page, screenshot):
     assert response.ok and url.path == "/accounts/login/" and parse_qs(url.query)["next"] == ["/profile/"]
     assert page.get_by_role("heading", name="Log in").is_visible()
     assert page.get_by_label("Username").is_visible() and page.get_by_label("Password").is_visible()
-    assert page.locator("input[name=next]").get_attribute("value") == "/profile/"
+    assert page.locator("main input[name=next]").get_attribute("value") == "/profile/"
     assert "My profile" not in page.content() and not page.get_by_test_id("portrait-summary").count()
     screenshot("profile-stranger")
 
