@@ -29,6 +29,18 @@ def _test_database_url() -> str:
     return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request to a /zh-hans/ page
+    leaves Chinese active in the thread (LocaleMiddleware activates, never
+    deactivates), which would leak into the next test's direct calls."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def celery_worker_proc(transactional_db):
     """A real `celery worker` process reading tasks from Redis and writing to

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('checkout', '0005_coupon_segment_fk_rename'),
+        ('checkout', '0006_outbox_message'),
     ]
 
     operations = [
