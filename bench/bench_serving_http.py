@@ -116,9 +116,7 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
+    from _sessions import session_cookie
     from django.core.cache import cache
 
     from catalog import selectors as catalog_selectors
@@ -131,12 +129,7 @@ def main() -> None:
     products = [p.get_absolute_url() for p in catalog_selectors.products_popular(limit=60)]
     cookies = []
     for c in customers:  # a real logged-in session, as the login view makes one
-        s = SessionStore()
-        s[SESSION_KEY] = str(c.user.pk)
-        s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        s[HASH_SESSION_KEY] = c.user.get_session_auth_hash()
-        s.create()
-        cookies.append(f"{settings.SESSION_COOKIE_NAME}={s.session_key}")
+        cookies.append(session_cookie(c.user))
 
     # prod serves hashed static files from the manifest, as a deployment does
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)

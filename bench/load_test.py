@@ -145,9 +145,7 @@ async def run_level(clients: list[Client], duration: float) -> tuple[Stats, floa
 
 def prepare(n_customers: int, n_products: int):
     """Customers with a session and a token, products with stock to sell, categories."""
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
+    from _sessions import session_cookie
     from rest_framework.authtoken.models import Token
 
     from catalog.models import Category, Product
@@ -163,13 +161,8 @@ def prepare(n_customers: int, n_products: int):
     categories = [c.get_absolute_url() for c in Category.objects.order_by("pk")[:30]] or ["/"]
     logins = []
     for c in customers:  # a real logged-in session, as the login view makes one
-        s = SessionStore()
-        s[SESSION_KEY] = str(c.user.pk)
-        s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        s[HASH_SESSION_KEY] = c.user.get_session_auth_hash()
-        s.create()
         token, _ = Token.objects.get_or_create(user=c.user)
-        logins.append((f"{settings.SESSION_COOKIE_NAME}={s.session_key}", token.key))
+        logins.append((session_cookie(c.user), token.key))
     return logins, products, categories
 
 
